@@ -1,0 +1,92 @@
+/** The records the analysis produces: the JSON report's contract (version 1) and the library API. */
+
+export type Side = 'client' | 'server';
+export type ReplyKind = 'ack' | 'rst' | 'none';
+export type Verdict = 'alive' | 'dead' | 'reset' | 'closed' | 'undetermined' | 'no-keepalive';
+export type Confidence = 'high' | 'medium' | 'low' | 'none';
+
+export interface ProbeReply {
+  kind: ReplyKind;
+  frame: number | null;
+  /** Seconds from the probe to its reply. */
+  latency: number | null;
+}
+
+export interface Probe {
+  frame: number;
+  /** ISO-8601 with the capture's full resolution. */
+  time: string;
+  from: Side;
+  payloadBytes: number;
+  /** Seconds since the prober last received and accepted a segment from its peer (Linux's idle clock); null when no such segment was captured. */
+  sinceLastActivity: number | null;
+  /** 1 for the first probe after activity, 2 for the next unanswered one, … */
+  ordinal: number;
+  reply: ProbeReply;
+}
+
+export interface KeepaliveSettings {
+  /** Seconds from the last accepted segment to the first probe (median over episodes). */
+  idle: number | null;
+  /** Seconds between unanswered probes (median). */
+  interval: number | null;
+  /** Unanswered probes before the prober gave up, when the capture shows it doing so. */
+  count: number | null;
+  /** The most unanswered-then-continued probes seen in a row: a lower bound on the count. */
+  countAtLeast: number | null;
+  style: 'linux' | 'windows' | 'mixed';
+  /** Known operating-system defaults the observed values match, if any. */
+  defaults: 'linux' | 'windows' | 'macos' | null;
+  confidence: { idle: Confidence; interval: Confidence; count: Confidence };
+  /** How many gaps each figure rests on. */
+  samples: { idle: number; interval: number };
+  /** Why a figure is null, in words. */
+  unknown: { idle?: string; interval?: string; count?: string };
+}
+
+export interface ConnectionReport {
+  client: string;
+  server: string;
+  /** How client and server were told apart: the SYN, or a guess from the ports when the handshake was not captured. */
+  rolesFrom: 'syn' | 'syn-ack' | 'port';
+  firstFrame: number;
+  lastFrame: number;
+  firstTime: string;
+  lastTime: string;
+  packets: number;
+  probes: Probe[];
+  keepalive: { client: KeepaliveSettings | null; server: KeepaliveSettings | null };
+  zeroWindowProbes: number;
+  /** How the connection ended within the capture. */
+  closedBy: 'fin' | 'rst' | null;
+  verdict: Verdict;
+  /** One sentence a person can read. */
+  explanation: string;
+}
+
+export interface Summary {
+  files: string[];
+  packets: number;
+  tcpSegments: number;
+  connections: number;
+  keepaliveProbes: number;
+  zeroWindowProbes: number;
+  firstTime: string | null;
+  lastTime: string | null;
+  warnings: string[];
+}
+
+export interface Report {
+  version: 1;
+  summary: Summary;
+  connections: ConnectionReport[];
+}
+
+/** Events as they happen, for live output and for tests that compare frame by frame. */
+export type KeepaliveEventKind = 'probe' | 'zero-window-probe' | 'reply-ack' | 'reply-rst' | 'gave-up' | 'connection-end';
+export interface KeepaliveEvent {
+  kind: KeepaliveEventKind;
+  frame: number;
+  connection: { client: string; server: string };
+  from: Side;
+}

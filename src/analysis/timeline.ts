@@ -1,0 +1,174 @@
+/**
+ * From a finalised connection's bookkeeping to its report: the probe timeline, the settings
+ * each side's probes reveal, and the verdict.
+ */
+import { FATE_ALIVE, FATE_DEAD, FATE_RESET, FATE_WAITING, type Connection, type Direction, type ProbeRecord } from './flows.js';
+import type { Confidence, ConnectionReport, KeepaliveSettings, Probe, Side, Verdict } from './model.js';
+
+/** Known defaults: idle, interval, count (primer: "The three knobs"). */
+const KNOWN_DEFAULTS = [
+  { name: 'linux', idle: 7200, interval: 75, count: 9 },
+  { name: 'windows', idle: 7200, interval: 1, count: 10 },
+  { name: 'macos', idle: 7200, interval: 75, count: 8 },
+] as const;
+
+export function isoTime(sec: number, nsec: number): string {
+  const base = new Date(sec * 1000).toISOString(); // 2026-11-22T04:16:35.000Z
+  return `${base.slice(0, 19)}.${String(nsec).padStart(9, '0')}Z`;
+}
+
+/** Seconds, rounded to the microsecond for the report. */
+export function roundSeconds(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** high: 3+ samples within 10 % of their median; medium: 1–2 samples; low: samples disagree. */
+function confidenceOf(xs: readonly number[]): Confidence {
+  if (xs.length === 0) return 'none';
+  const m = median(xs);
+  const spread = xs.every((x) => Math.abs(x - m) <= 0.1 * m + 0.005);
+  if (!spread) return 'low';
+  return xs.length >= 3 ? 'high' : 'medium';
+}
+
+function near(x: number | null, want: number): boolean {
+  return x !== null && Math.abs(x - want) <= 0.1 * want;
+}
+
+export function inferSettings(dir: Direction): KeepaliveSettings | null {
+  if (dir.probes === 0) return null;
+  const idle = dir.idleSamples.length > 0 ? roundSeconds(median(dir.idleSamples)) : null;
+  const interval = dir.intervalSamples.length > 0 ? roundSeconds(median(dir.intervalSamples)) : null;
+  const count = dir.gaveUpAfter > 0 ? dir.gaveUpAfter : null;
+  const unknown: KeepaliveSettings['unknown'] = {};
+  if (idle === null) unknown.idle = 'no probe followed a captured segment from the peer (the capture starts mid-episode)';
+  if (interval === null) unknown.interval = 'every probe was answered, so the retry interval never showed';
+  if (count === null) {
+    unknown.count =
+      dir.fate === FATE_WAITING
+        ? `the capture ended after ${dir.probeOrdinal} unanswered probe(s), before the prober gave up`
+        : 'the prober never gave up within the capture';
+  }
+  let defaults: KeepaliveSettings['defaults'] = null;
+  for (const d of KNOWN_DEFAULTS) {
+    if (near(idle, d.idle) && (interval === null || near(interval, d.interval)) && (count === null || count === d.count)) {
+      // Windows and Linux share the idle; only the interval or count tells them apart.
+      if (interval === null && count === null && d.name !== 'linux') continue;
+      defaults = d.name;
+      break;
+    }
+  }
+  const style = dir.oneByteProbes === 0 ? 'linux' : dir.emptyProbes === 0 ? 'windows' : 'mixed';
+  return {
+    idle,
+    interval,
+    count,
+    countAtLeast: dir.maxOrdinal > 0 ? dir.maxOrdinal : null,
+    style,
+    defaults,
+    confidence: {
+      idle: confidenceOf(dir.idleSamples),
+      interval: confidenceOf(dir.intervalSamples),
+      count: count !== null ? 'high' : 'none',
+    },
+    samples: { idle: dir.idleSamples.length, interval: dir.intervalSamples.length },
+    unknown,
+  };
+}
+
+function probeReport(conn: Connection, p: ProbeRecord): Probe {
+  return {
+    frame: p.frame,
+    time: isoTime(p.tsSec, p.tsNsec),
+    from: conn.sideOf(p.fromA),
+    payloadBytes: p.payloadBytes,
+    sinceLastActivity: p.sinceLastActivity === null ? null : roundSeconds(p.sinceLastActivity),
+    ordinal: p.ordinal,
+    reply: {
+      kind: p.reply,
+      frame: p.reply === 'none' ? null : p.replyFrame,
+      latency: p.reply === 'none' ? null : roundSeconds(p.replyT - p.t),
+    },
+  };
+}
+
+/**
+ * The connection's verdict is the fate of its last keepalive episode: an RST answer or a
+ * prober giving up ends the connection, and a capture ending during unanswered probes leaves
+ * it open; otherwise answered probes (or later traffic) mean the peer was alive.
+ */
+export function verdictOf(conn: Connection): Verdict {
+  const fates = [conn.dirA.fate, conn.dirB.fate];
+  if (fates.includes(FATE_RESET)) return 'reset';
+  if (fates.includes(FATE_DEAD)) return 'dead';
+  if (fates.includes(FATE_WAITING)) return 'undetermined';
+  if (fates.includes(FATE_ALIVE)) return 'alive';
+  return conn.closedBy !== null ? 'closed' : 'no-keepalive';
+}
+
+function fmt(x: number): string {
+  return x >= 10 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : `${(x * 1000).toFixed(1)} ms`.replace('.0 ms', ' ms');
+}
+
+function secs(x: number): string {
+  return x >= 1 ? `${fmt(x)} s` : fmt(x);
+}
+
+function explain(conn: Connection, verdict: Verdict): string {
+  const sideSentence = (side: Side): string | null => {
+    const dir = conn.direction(side);
+    if (dir.probes === 0) return null;
+    const peer = side === 'client' ? 'server' : 'client';
+    const mine = conn.probes.filter((p) => conn.sideOf(p.fromA) === side);
+    const acked = mine.filter((p) => p.reply === 'ack').length;
+    const idle = dir.idleSamples.length > 0 ? `after ${secs(median(dir.idleSamples))} idle` : 'with no captured activity before';
+    let s = `the ${side} sent ${dir.probes} keepalive probe${dir.probes === 1 ? '' : 's'} (${idle})`;
+    if (dir.fate === FATE_RESET) {
+      const rst = mine.find((p) => p.reply === 'rst');
+      s += `; the ${peer} answered frame ${rst?.frame} with RST (frame ${rst?.replyFrame}): it no longer knew the connection (rebooted or aborted)`;
+    } else if (dir.fate === FATE_DEAD) {
+      const gap = dir.intervalSamples.length > 0 ? ` ${secs(median(dir.intervalSamples))} apart` : '';
+      s += `; the last ${dir.gaveUpAfter} went unanswered${gap}, so the ${side} gave up and reset the connection (frame ${dir.gaveUpFrame}): the ${peer} was unreachable`;
+    } else if (dir.fate === FATE_WAITING) {
+      s += `; the capture ended with the last ${dir.probeOrdinal} unanswered, before the ${side} gave up or heard back`;
+    } else if (acked > 0) {
+      s += `; the ${peer} answered ${acked === mine.length ? 'every one' : `${acked} of them`} with an ACK`;
+    }
+    return s;
+  };
+  const parts = [sideSentence('client'), sideSentence('server')].filter((x): x is string => x !== null);
+  const span = conn.lastT - conn.firstT;
+  if (parts.length === 0) {
+    const how = conn.closedBy === 'fin' ? 'closed with FIN' : conn.closedBy === 'rst' ? 'reset' : 'still open at the end of the capture';
+    return `No keepalive probes in ${secs(span)} of capture; the connection was ${how}.`;
+  }
+  const s = parts.join('; ');
+  const verdictWord = { alive: 'Alive', dead: 'Dead', reset: 'Reset', undetermined: 'Undetermined', closed: 'Closed', 'no-keepalive': 'No keepalive' }[verdict];
+  return `${verdictWord}: ${s.charAt(0).toUpperCase()}${s.slice(1)}.`;
+}
+
+export function connectionReport(conn: Connection): ConnectionReport {
+  const verdict = verdictOf(conn);
+  return {
+    client: conn.client,
+    server: conn.server,
+    rolesFrom: conn.rolesFrom,
+    firstFrame: conn.firstFrame,
+    lastFrame: conn.lastFrame,
+    firstTime: isoTime(conn.firstSec, conn.firstNsec),
+    lastTime: isoTime(conn.lastSec, conn.lastNsec),
+    packets: conn.packets,
+    probes: conn.probes.map((p) => probeReport(conn, p)),
+    keepalive: { client: inferSettings(conn.direction('client')), server: inferSettings(conn.direction('server')) },
+    zeroWindowProbes: conn.dirA.zeroWindowProbes + conn.dirB.zeroWindowProbes,
+    closedBy: conn.closedBy,
+    verdict,
+    explanation: explain(conn, verdict),
+  };
+}

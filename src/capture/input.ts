@@ -1,0 +1,117 @@
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * Bytes of one input, arriving in chunks. The readers work synchronously on the bytes
+ * buffered between `start` and `end`; only when they run out does the caller await `more()`,
+ * so the per-frame path never touches a promise.
+ */
+export class ByteInput {
+  buf: Buffer = Buffer.alloc(0);
+  start = 0;
+  end = 0;
+  /** Offset in the whole (decompressed) stream of `buf[0]`. */
+  base = 0;
+  eof = false;
+  private readonly chunks: AsyncIterator<Buffer>;
+
+  constructor(
+    readonly name: string,
+    source: AsyncIterable<Buffer | Uint8Array | string>,
+    /** True when the bytes come out of a gzip stream (offsets then count decompressed bytes). */
+    readonly gzipped = false,
+  ) {
+    const it = source[Symbol.asyncIterator]();
+    this.chunks = {
+      next: async () => {
+        const r = await it.next();
+        if (r.done) return r;
+        const v = r.value;
+        return { done: false, value: typeof v === 'string' ? Buffer.from(v, 'latin1') : Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength) };
+      },
+      return: async () => {
+        await it.return?.();
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  get available(): number {
+    return this.end - this.start;
+  }
+
+  /** Stream offset of the next unread byte. */
+  get position(): number {
+    return this.base + this.start;
+  }
+
+  /** Append the next chunk to what is unread. Resolves false at the end of the input. */
+  async more(): Promise<boolean> {
+    if (this.eof) return false;
+    for (;;) {
+      const r = await this.chunks.next();
+      if (r.done) {
+        this.eof = true;
+        return false;
+      }
+      const chunk = r.value;
+      if (chunk.length === 0) continue;
+      const rest = this.end - this.start;
+      if (rest === 0) {
+        this.base += this.end;
+        this.buf = chunk;
+      } else {
+        const joined = Buffer.allocUnsafe(rest + chunk.length);
+        this.buf.copy(joined, 0, this.start, this.end);
+        chunk.copy(joined, rest);
+        this.base += this.start;
+        this.buf = joined;
+      }
+      this.start = 0;
+      this.end = this.buf.length;
+      return true;
+    }
+  }
+
+  /** Buffer at least `n` unread bytes; false if the input ends first. */
+  async fill(n: number): Promise<boolean> {
+    while (this.end - this.start < n) {
+      if (!(await this.more())) return false;
+    }
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.eof = true;
+    await this.chunks.return?.();
+  }
+}
+
+/**
+ * Open a capture file (`-` is standard input), undoing gzip compression when the bytes start
+ * with gzip's magic, whatever the file is called.
+ */
+export async function openInput(path: string, stdin: AsyncIterable<Buffer> = process.stdin): Promise<ByteInput> {
+  const name = path === '-' ? '<stdin>' : path;
+  const raw: AsyncIterable<Buffer> = path === '-' ? stdin : createReadStream(path, { highWaterMark: CHUNK_BYTES });
+  const probe = new ByteInput(name, raw);
+  await probe.fill(2);
+  if (probe.available >= 2 && probe.buf[probe.start] === 0x1f && probe.buf[probe.start + 1] === 0x8b) {
+    const rest = async function* () {
+      for (;;) {
+        if (probe.available > 0) {
+          const bytes = probe.buf.subarray(probe.start, probe.end);
+          probe.start = probe.end;
+          yield bytes;
+        }
+        if (!(await probe.more())) return;
+      }
+    };
+    const gunzip = Readable.from(rest()).pipe(createGunzip({ chunkSize: CHUNK_BYTES }));
+    return new ByteInput(name, gunzip, true);
+  }
+  return probe;
+}

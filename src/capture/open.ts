@@ -1,0 +1,160 @@
+import { CaptureError } from './errors.js';
+import { newFrame, type Frame } from './frame.js';
+import { openInput, type ByteInput } from './input.js';
+import { isPcapMagic, PcapReader } from './pcap.js';
+import { isPcapngMagic, PcapngReader } from './pcapng.js';
+import type { FrameReader } from './reader.js';
+
+/** One opened capture: its bytes, the reader its magic chose, and what was said about it. */
+export class CaptureFile {
+  framesRead = 0;
+  readonly warnings: string[] = [];
+
+  constructor(
+    readonly input: ByteInput,
+    readonly reader: FrameReader,
+  ) {}
+
+  get name(): string {
+    return this.input.name;
+  }
+
+  get format(): string {
+    return (this.input.gzipped ? 'gzip+' : '') + this.reader.format;
+  }
+
+  /** Fill `frame` from buffered bytes; false when more must be read first. */
+  next(frame: Frame): boolean {
+    if (this.reader.next(frame)) {
+      this.framesRead++;
+      return true;
+    }
+    return false;
+  }
+
+  /** Read until the reader can go on. False at the end, with a warning if the end cut a record. */
+  async refill(): Promise<boolean> {
+    const input = this.input;
+    if (await guard(input, () => input.fill(this.reader.needed))) return true;
+    if (input.available > 0) {
+      this.warnings.push(
+        `${input.name}: byte ${input.position}: file cut short inside ${this.reader.inside} ` +
+          `(${input.available} bytes of it present); the ${this.framesRead} frames before it were read`,
+      );
+      input.start = input.end;
+    }
+    return false;
+  }
+
+  allWarnings(): string[] {
+    return [...this.reader.warnings, ...this.warnings];
+  }
+}
+
+/** Turn I/O and decompression failures into CaptureErrors that name the file and offset. */
+async function guard<T>(input: ByteInput, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    throw asCaptureError(input.name, input.base + input.end, err);
+  }
+}
+
+function asCaptureError(name: string, offset: number, err: unknown): Error {
+  if (err instanceof CaptureError) return err;
+  const e = err as NodeJS.ErrnoException;
+  switch (e.code) {
+    case 'ENOENT':
+      return new CaptureError(name, 0, 'no such file');
+    case 'EACCES':
+      return new CaptureError(name, 0, 'permission denied');
+    case 'EISDIR':
+      return new CaptureError(name, 0, 'is a directory, not a capture file');
+    case 'Z_BUF_ERROR':
+    case 'Z_DATA_ERROR':
+      return new CaptureError(name, offset, `gzip data is damaged (${e.message}) after ${offset} decompressed bytes`);
+    default:
+      return new CaptureError(name, offset, e.message ?? String(err));
+  }
+}
+
+/** Open a capture (path or `-` for stdin), gzip'd or not, choosing the reader by magic. */
+export async function openCapture(path: string, stdin?: AsyncIterable<Buffer>): Promise<CaptureFile> {
+  const name = path === '-' ? '<stdin>' : path;
+  let input: ByteInput;
+  try {
+    input = await openInput(path, stdin);
+  } catch (err) {
+    throw asCaptureError(name, 0, err);
+  }
+  await guard(input, () => input.fill(4));
+  if (input.available < 4) {
+    throw new CaptureError(input.name, input.position + input.available, input.available === 0 ? 'file is empty' : 'file is too short to be a capture');
+  }
+  const b = input.buf;
+  const at = input.start;
+  if (isPcapngMagic(b, at)) return new CaptureFile(input, new PcapngReader(input));
+  if (isPcapMagic(b, at)) {
+    await guard(input, () => input.fill(PcapReader.headerBytes));
+    return new CaptureFile(input, new PcapReader(input));
+  }
+  const hex = Array.from(b.subarray(at, at + 4), (x) => x.toString(16).padStart(2, '0')).join(' ');
+  throw new CaptureError(input.name, input.position, `not a pcap or pcapng capture (starts with ${hex})`);
+}
+
+/**
+ * Frames of several captures merged into one time order (a ring buffer from tcpdump -C/-W
+ * is one capture cut in pieces); equal timestamps keep file order. `onFrame` receives the
+ * reused frame object and its number counted from 1 across the merged stream, as Wireshark
+ * numbers the frames of a merged file; it runs synchronously, frame after frame, on the bytes
+ * already read. The generator yields each time it is about to wait for more bytes, so a
+ * consumer can hand on what the frames produced; its return value is the frame count.
+ */
+export async function* readFrames(
+  files: readonly CaptureFile[],
+  onFrame: (frame: Frame, frameNumber: number) => void,
+): AsyncGenerator<void, number> {
+  const heads = files.map(() => newFrame());
+  const live = files.map(() => false);
+  let frameNumber = 0;
+  const advance = async (i: number): Promise<boolean> => {
+    const file = files[i]!;
+    const head = heads[i]!;
+    while (!file.next(head)) {
+      if (!(await file.refill())) return false;
+    }
+    return true;
+  };
+  for (let i = 0; i < files.length; i++) live[i] = await advance(i);
+  if (files.length === 1) {
+    const file = files[0]!;
+    const head = heads[0]!;
+    let more = live[0]!;
+    while (more) {
+      onFrame(head, ++frameNumber);
+      if (file.next(head)) continue;
+      yield;
+      more = await advance(0);
+    }
+    return frameNumber;
+  }
+  for (;;) {
+    let pick = -1;
+    for (let i = 0; i < files.length; i++) {
+      if (!live[i]) continue;
+      if (pick < 0) {
+        pick = i;
+        continue;
+      }
+      const a = heads[i]!;
+      const m = heads[pick]!;
+      if (a.tsSec < m.tsSec || (a.tsSec === m.tsSec && a.tsNsec < m.tsNsec)) pick = i;
+    }
+    if (pick < 0) break;
+    onFrame(heads[pick]!, ++frameNumber);
+    if (files[pick]!.next(heads[pick]!)) continue;
+    yield;
+    live[pick] = await advance(pick);
+  }
+  return frameNumber;
+}
