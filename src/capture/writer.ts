@@ -123,12 +123,18 @@ export interface PcapngInterface {
   snaplen?: number;
   /** if_tsresol: decimal digits of the fraction (6 = µs, 9 = ns); default 6. */
   tsDecimals?: number;
+  /** if_tsresol as a power of two instead (2^-n s), e.g. 20 for about a microsecond. */
+  tsBinaryDigits?: number;
+  /** if_tsoffset: seconds added to every timestamp of the interface. */
+  tsOffset?: number;
   name?: string;
 }
 
 export interface PcapngWriterOptions {
   interfaces: PcapngInterface[];
   application?: string;
+  /** Write the section big-endian; default little-endian. */
+  bigEndian?: boolean;
 }
 
 const SHB = 0x0a0d0d0a;
@@ -139,67 +145,105 @@ function pad4(n: number): number {
   return (n + 3) & ~3;
 }
 
-/** pcapng writer (little-endian): a Section Header Block, one IDB per interface, then EPBs. */
+interface WrittenInterface {
+  snaplen: number;
+  /** Units per second as a BigInt, and whether the units are decimal. */
+  perSecond: bigint;
+  tsOffset: number;
+}
+
+/**
+ * pcapng writer: a Section Header Block, one IDB per interface, then Enhanced Packet Blocks.
+ * `section()` starts a new section (with its own byte order and interfaces), as mergecap does
+ * when it concatenates captures.
+ */
 export class PcapngWriter extends BufferedWriter {
-  private readonly interfaces: Required<Omit<PcapngInterface, 'name'>>[] = [];
+  private interfaces: WrittenInterface[] = [];
+  private le = true;
 
   constructor(sink: ByteSink, options: PcapngWriterOptions) {
     super(sink);
+    this.section(options);
+  }
+
+  private u32(v: number, at: number): void {
+    if (this.le) this.buf.writeUInt32LE(v >>> 0, at);
+    else this.buf.writeUInt32BE(v >>> 0, at);
+  }
+
+  private u16(v: number, at: number): void {
+    if (this.le) this.buf.writeUInt16LE(v, at);
+    else this.buf.writeUInt16BE(v, at);
+  }
+
+  /** Start a new section: its byte order and interfaces replace the previous ones. */
+  section(options: PcapngWriterOptions): void {
+    this.le = !options.bigEndian;
+    this.interfaces = [];
     const app = Buffer.from(options.application ?? 'keepalive', 'utf8');
     // SHB: type, length, BOM, version 1.0, section length -1, shb_userappl option, end, length.
-    const shbLen = 28 + 4 + pad4(app.length) + 4;
+    const shbLen = 28 + pad4(app.length) + 4 + 4;
     this.reserve(shbLen);
-    let o = this.used;
+    const o = this.used;
     const b = this.buf;
-    b.writeUInt32LE(SHB, o);
-    b.writeUInt32LE(shbLen, o + 4);
-    b.writeUInt32LE(0x1a2b3c4d, o + 8);
-    b.writeUInt16LE(1, o + 12);
-    b.writeUInt16LE(0, o + 14);
-    b.writeInt32LE(-1, o + 16);
-    b.writeInt32LE(-1, o + 20);
-    b.writeUInt16LE(4, o + 24); // shb_userappl
-    b.writeUInt16LE(app.length, o + 26);
+    this.u32(SHB, o);
+    this.u32(shbLen, o + 4);
+    this.u32(0x1a2b3c4d, o + 8);
+    this.u16(1, o + 12);
+    this.u16(0, o + 14);
+    this.u32(0xffffffff, o + 16);
+    this.u32(0xffffffff, o + 20);
+    this.u16(4, o + 24); // shb_userappl
+    this.u16(app.length, o + 26);
     b.fill(0, o + 28, o + 28 + pad4(app.length));
     app.copy(b, o + 28);
-    o += 28 + pad4(app.length);
-    b.writeUInt32LE(0, o); // opt_endofopt
-    b.writeUInt32LE(shbLen, o + 4);
+    this.u32(0, o + 28 + pad4(app.length)); // opt_endofopt
+    this.u32(shbLen, o + shbLen - 4);
     this.used += shbLen;
     for (const i of options.interfaces) this.addInterface(i);
   }
 
   private addInterface(i: PcapngInterface): void {
-    const tsDecimals = i.tsDecimals ?? 6;
+    const binary = i.tsBinaryDigits !== undefined;
+    const digits = binary ? i.tsBinaryDigits! : (i.tsDecimals ?? 6);
+    const tsresol = binary ? 0x80 | digits : digits;
     const name = i.name !== undefined ? Buffer.from(i.name, 'utf8') : null;
-    const optLen = (name ? 4 + pad4(name.length) : 0) + (tsDecimals !== 6 ? 8 : 0) + 4;
+    const optLen = (name ? 4 + pad4(name.length) : 0) + (tsresol !== 6 ? 8 : 0) + (i.tsOffset ? 12 : 0) + 4;
     const len = 16 + optLen + 4;
     this.reserve(len);
     const b = this.buf;
     let o = this.used;
-    b.writeUInt32LE(IDB, o);
-    b.writeUInt32LE(len, o + 4);
-    b.writeUInt16LE(i.linkType, o + 8);
-    b.writeUInt16LE(0, o + 10);
-    b.writeUInt32LE(i.snaplen ?? 262_144, o + 12);
+    this.u32(IDB, o);
+    this.u32(len, o + 4);
+    this.u16(i.linkType, o + 8);
+    this.u16(0, o + 10);
+    this.u32(i.snaplen ?? 262_144, o + 12);
     o += 16;
     if (name) {
-      b.writeUInt16LE(2, o); // if_name
-      b.writeUInt16LE(name.length, o + 2);
+      this.u16(2, o); // if_name
+      this.u16(name.length, o + 2);
       b.fill(0, o + 4, o + 4 + pad4(name.length));
       name.copy(b, o + 4);
       o += 4 + pad4(name.length);
     }
-    if (tsDecimals !== 6) {
-      b.writeUInt16LE(9, o); // if_tsresol
-      b.writeUInt16LE(1, o + 2);
-      b.writeUInt32LE(tsDecimals, o + 4); // the value byte, then 3 bytes of padding
+    if (tsresol !== 6) {
+      this.u16(9, o); // if_tsresol
+      this.u16(1, o + 2);
+      b.fill(0, o + 4, o + 8);
+      b[o + 4] = tsresol;
       o += 8;
     }
-    b.writeUInt32LE(0, o);
-    b.writeUInt32LE(len, o + 4);
+    if (i.tsOffset) {
+      this.u16(14, o); // if_tsoffset, a signed 64-bit count of seconds
+      this.u16(8, o + 2);
+      if (this.le) b.writeBigInt64LE(BigInt(i.tsOffset), o + 4);
+      else b.writeBigInt64BE(BigInt(i.tsOffset), o + 4);
+      o += 12;
+    }
+    this.u32(0, o);
+    this.u32(len, o + 4);
     this.used += len;
-    this.interfaces.push({ linkType: i.linkType, snaplen: i.snaplen ?? 262_144, tsDecimals });
+    this.interfaces.push({ snaplen: i.snaplen ?? 262_144, perSecond: binary ? 1n << BigInt(digits) : 10n ** BigInt(digits), tsOffset: i.tsOffset ?? 0 });
   }
 
   writeFrame(bytes: Uint8Array, tsSec: number, tsNsec: number, origLen = bytes.length, interfaceId = 0): void {
@@ -210,21 +254,19 @@ export class PcapngWriter extends BufferedWriter {
     this.reserve(len);
     const b = this.buf;
     const o = this.used;
-    // Units since the epoch: seconds × 10^d + the fraction, split into two 32-bit halves
-    // without going through a float that cannot hold nanoseconds since 1970.
-    const perSec = 10 ** iface.tsDecimals;
-    const frac = iface.tsDecimals >= 9 ? tsNsec * 10 ** (iface.tsDecimals - 9) : Math.floor(tsNsec / 10 ** (9 - iface.tsDecimals));
-    const units = BigInt(tsSec) * BigInt(perSec) + BigInt(frac);
-    b.writeUInt32LE(EPB, o);
-    b.writeUInt32LE(len, o + 4);
-    b.writeUInt32LE(interfaceId, o + 8);
-    b.writeUInt32LE(Number(units >> 32n), o + 12);
-    b.writeUInt32LE(Number(units & 0xffffffffn), o + 16);
-    b.writeUInt32LE(capLen, o + 20);
-    b.writeUInt32LE(origLen, o + 24);
+    // Units since the epoch (less the interface's offset), in BigInt: a float cannot hold
+    // nanoseconds since 1970. Fractions finer than a unit are cut, as a capturing kernel does.
+    const units = BigInt(tsSec - iface.tsOffset) * iface.perSecond + (BigInt(tsNsec) * iface.perSecond) / 1_000_000_000n;
+    this.u32(EPB, o);
+    this.u32(len, o + 4);
+    this.u32(interfaceId, o + 8);
+    this.u32(Number(units >> 32n), o + 12);
+    this.u32(Number(units & 0xffffffffn), o + 16);
+    this.u32(capLen, o + 20);
+    this.u32(origLen, o + 24);
     b.set(bytes.subarray(0, capLen), o + 28);
     b.fill(0, o + 28 + capLen, o + 28 + pad4(capLen));
-    b.writeUInt32LE(len, o + len - 4);
+    this.u32(len, o + len - 4);
     this.used = o + len;
   }
 }

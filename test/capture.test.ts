@@ -1,0 +1,139 @@
+// Readers and decoders against tshark, on files our writer made for every link type,
+// byte order and timestamp resolution the issue names.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openCapture, readFrames } from '../src/capture/open.js';
+import { DECODED_TCP, decodeFrame } from '../src/decode/decode.js';
+import { Segment } from '../src/decode/segment.js';
+import { keepaliveConversation, tempDir, writePcap, writePcapng } from './synth-helpers.js';
+import { tsharkFields } from './helpers.js';
+
+export interface OurFrame {
+  number: number;
+  time: string;
+  capLen: number;
+  origLen: number;
+  linkType: number;
+  bytes: string;
+  tcp: string | null;
+}
+
+/** Every frame as our readers and decoders see it; `tcp` in the same shape as tcpFieldsOfTshark. */
+export async function ourFrames(paths: string[]): Promise<OurFrame[]> {
+  const files = [];
+  for (const p of paths) files.push(await openCapture(p));
+  const seg = new Segment();
+  const out: OurFrame[] = [];
+  const it = readFrames(files, (f, n) => {
+    const ok = decodeFrame(f, seg) === DECODED_TCP;
+    out.push({
+      number: n,
+      time: `${f.tsSec}.${String(f.tsNsec).padStart(9, '0')}`,
+      capLen: f.capLen,
+      origLen: f.origLen,
+      linkType: f.linkType,
+      bytes: Buffer.from(f.data.subarray(f.offset, f.offset + f.capLen)).toString('hex'),
+      tcp: ok ? [seg.srcPort, seg.dstPort, seg.seq, seg.ack, seg.payloadLen, seg.window, seg.flags].join(' ') : null,
+    });
+  });
+  for await (const _ of it);
+  return out;
+}
+
+const TCP_FIELDS = ['frame.number', 'tcp.srcport', 'tcp.dstport', 'tcp.seq_raw', 'tcp.ack_raw', 'tcp.len', 'tcp.window_size_value', 'tcp.flags'];
+
+/** tshark's view of the TCP frames: "srcport dstport seq ack len window flags" per frame number. */
+export function tcpFieldsOfTshark(file: string): Map<number, string> {
+  const rows = tsharkFields(file, TCP_FIELDS, 'tcp && !icmp && !icmpv6');
+  return new Map(rows.map((r) => [Number(r[0]), [r[1], r[2], r[3], r[4], r[5], r[6], Number(r[7])].join(' ')]));
+}
+
+export function ourTcp(frames: OurFrame[]): Map<number, string> {
+  return new Map(frames.filter((f) => f.tcp !== null).map((f) => [f.number, f.tcp!]));
+}
+
+const dir = tempDir();
+
+const linkCases: { name: string; linkType: number; v6: boolean; opts?: Parameters<typeof writePcap>[3] }[] = [
+  { name: 'Ethernet IPv4', linkType: 1, v6: false },
+  { name: 'Ethernet IPv6', linkType: 1, v6: true },
+  { name: 'Ethernet 802.1Q', linkType: 1, v6: false, opts: { vlans: [{ tpid: 0x8100, id: 100 }] } },
+  { name: 'Ethernet 802.1ad + 802.1Q (QinQ)', linkType: 1, v6: true, opts: { vlans: [{ tpid: 0x88a8, id: 200 }, { tpid: 0x8100, id: 100 }] } },
+  { name: 'Linux cooked v1', linkType: 113, v6: false },
+  { name: 'Linux cooked v2', linkType: 276, v6: true },
+  { name: 'raw IP 101', linkType: 101, v6: false },
+  { name: 'raw IP 101 (v6)', linkType: 101, v6: true },
+  { name: 'raw IP 12', linkType: 12, v6: false },
+  { name: 'raw IP 14', linkType: 14, v6: true },
+  { name: 'BSD NULL, little-endian family', linkType: 0, v6: false },
+  { name: 'BSD NULL, big-endian family, AF_INET6 30', linkType: 0, v6: true, opts: { bigEndianFamily: true } },
+  { name: 'OpenBSD LOOP', linkType: 108, v6: true },
+  { name: 'IPv4 (228)', linkType: 228, v6: false },
+  { name: 'IPv6 (229)', linkType: 229, v6: true },
+  { name: 'big-endian nanosecond pcap', linkType: 1, v6: false, opts: { bigEndian: true, nanosecond: true } },
+];
+
+describe('link types and pcap variants, decoded as tshark decodes them', () => {
+  it.each(linkCases)('$name', async ({ name, linkType, v6, opts }) => {
+    const file = writePcap(join(dir, `${name.replace(/\W+/g, '-')}.pcap`), linkType, keepaliveConversation(v6), opts);
+    const ours = await ourFrames([file]);
+    const theirs = tcpFieldsOfTshark(file);
+    expect(ours).toHaveLength(12);
+    expect(theirs.size).toBe(12);
+    expect(ourTcp(ours)).toEqual(theirs);
+    // Timestamps to the nanosecond (µs files: to the microsecond), as tshark prints them.
+    const times = tsharkFields(file, ['frame.time_epoch']).map((r) => r[0]);
+    expect(ours.map((f) => f.time)).toEqual(times);
+  });
+});
+
+describe('pcapng layouts', () => {
+  const conv = keepaliveConversation(false);
+  const conv6 = keepaliveConversation(true, 1_763_000_100);
+
+  it('several interfaces with their own link types and resolutions (10^-6, 10^-9, 2^-20, 2^-30, tsoffset)', async () => {
+    const file = writePcapng(join(dir, 'multi-if.pcapng'), [
+      {
+        interfaces: [
+          { linkType: 1, tsDecimals: 6 },
+          { linkType: 276, tsDecimals: 9, name: 'any' },
+          { linkType: 101, tsBinaryDigits: 20 },
+          { linkType: 0, tsBinaryDigits: 30, tsOffset: 1_000_000_000 },
+        ],
+        frames: conv,
+      },
+    ]);
+    const ours = await ourFrames([file]);
+    expect(ourTcp(ours)).toEqual(tcpFieldsOfTshark(file));
+    expect(new Set(ours.map((f) => f.linkType))).toEqual(new Set([1, 276, 101, 0]));
+    // tshark prints 2^-n timestamps rounded to its nanoseconds; we cut. One ns apart at most.
+    const times = tsharkFields(file, ['frame.time_epoch']).map((r) => Number(r[0].replace('.', '')));
+    ours.forEach((f, i) => expect(Math.abs(Number(f.time.replace('.', '')) - times[i]!)).toBeLessThanOrEqual(1));
+  });
+
+  it('sections of either byte order, each forgetting the previous interfaces', async () => {
+    const file = writePcapng(join(dir, 'sections.pcapng'), [
+      { interfaces: [{ linkType: 1 }], frames: conv },
+      { bigEndian: true, interfaces: [{ linkType: 113, tsDecimals: 9 }, { linkType: 229 }], frames: conv6 },
+      { interfaces: [{ linkType: 101 }], frames: conv.slice(0, 3) },
+    ]);
+    const ours = await ourFrames([file]);
+    expect(ours).toHaveLength(27);
+    expect(ourTcp(ours)).toEqual(tcpFieldsOfTshark(file));
+    expect(ours.map((f) => f.time)).toEqual(tsharkFields(file, ['frame.time_epoch']).map((r) => r[0]));
+  });
+
+  it('written files read back identically through tshark', async () => {
+    const file = writePcapng(join(dir, 'roundtrip.pcapng'), [{ interfaces: [{ linkType: 1, tsDecimals: 9 }, { linkType: 113 }], frames: conv }]);
+    const copy = join(dir, 'roundtrip-by-tshark.pcapng');
+    execFileSync('tshark', ['-r', file, '-w', copy], { stdio: 'ignore' });
+    const a = await ourFrames([file]);
+    const b = await ourFrames([copy]);
+    expect(b).toEqual(a);
+    const pcapFile = writePcap(join(dir, 'roundtrip.pcap'), 1, conv, { nanosecond: true });
+    const pcapCopy = join(dir, 'roundtrip-by-tshark.pcap');
+    execFileSync('tshark', ['-r', pcapFile, '-F', 'nsecpcap', '-w', pcapCopy], { stdio: 'ignore' });
+    expect(await ourFrames([pcapCopy])).toEqual(await ourFrames([pcapFile]));
+  });
+});
