@@ -3,55 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openCapture, readFrames } from '../src/capture/open.js';
-import { DECODED_TCP, decodeFrame } from '../src/decode/decode.js';
-import { Segment } from '../src/decode/segment.js';
 import { keepaliveConversation, tempDir, writePcap, writePcapng } from './synth-helpers.js';
-import { tsharkFields } from './helpers.js';
-
-export interface OurFrame {
-  number: number;
-  time: string;
-  capLen: number;
-  origLen: number;
-  linkType: number;
-  bytes: string;
-  tcp: string | null;
-}
-
-/** Every frame as our readers and decoders see it; `tcp` in the same shape as tcpFieldsOfTshark. */
-export async function ourFrames(paths: string[]): Promise<OurFrame[]> {
-  const files = [];
-  for (const p of paths) files.push(await openCapture(p));
-  const seg = new Segment();
-  const out: OurFrame[] = [];
-  const it = readFrames(files, (f, n) => {
-    const ok = decodeFrame(f, seg) === DECODED_TCP;
-    out.push({
-      number: n,
-      time: `${f.tsSec}.${String(f.tsNsec).padStart(9, '0')}`,
-      capLen: f.capLen,
-      origLen: f.origLen,
-      linkType: f.linkType,
-      bytes: Buffer.from(f.data.subarray(f.offset, f.offset + f.capLen)).toString('hex'),
-      tcp: ok ? [seg.srcPort, seg.dstPort, seg.seq, seg.ack, seg.payloadLen, seg.window, seg.flags].join(' ') : null,
-    });
-  });
-  for await (const _ of it);
-  return out;
-}
-
-const TCP_FIELDS = ['frame.number', 'tcp.srcport', 'tcp.dstport', 'tcp.seq_raw', 'tcp.ack_raw', 'tcp.len', 'tcp.window_size_value', 'tcp.flags'];
-
-/** tshark's view of the TCP frames: "srcport dstport seq ack len window flags" per frame number. */
-export function tcpFieldsOfTshark(file: string): Map<number, string> {
-  const rows = tsharkFields(file, TCP_FIELDS, 'tcp && !icmp && !icmpv6');
-  return new Map(rows.map((r) => [Number(r[0]), [r[1], r[2], r[3], r[4], r[5], r[6], Number(r[7])].join(' ')]));
-}
-
-export function ourTcp(frames: OurFrame[]): Map<number, string> {
-  return new Map(frames.filter((f) => f.tcp !== null).map((f) => [f.number, f.tcp!]));
-}
+import { ourFrames, ourTcp, tcpFieldsOfTshark, tsharkFields } from './helpers.js';
 
 const dir = tempDir();
 

@@ -1,9 +1,12 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeToReport, type AnalyzeOptions } from '../src/analysis/analyze.js';
 import type { KeepaliveEvent, Report } from '../src/analysis/model.js';
+import { openCapture, readFrames } from '../src/capture/open.js';
+import { DECODED_TCP, decodeFrame } from '../src/decode/decode.js';
+import { Segment } from '../src/decode/segment.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const FIXTURES = join(ROOT, 'fixtures');
@@ -22,7 +25,12 @@ export function tsharkFields(file: string, fields: string[], filter?: string): s
   const args = ['-r', file, '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=f'];
   if (filter) args.push('-Y', filter);
   for (const f of fields) args.push('-e', f);
-  const out = execFileSync('tshark', args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+  // tshark exits 2 on a file cut short, after printing every whole frame: that is an answer.
+  if (r.status !== 0 && !/cut short in the middle of a packet/.test(r.stderr)) {
+    throw new Error(`tshark ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  }
+  const out = r.stdout;
   return out.split('\n').filter((l) => l.length > 0).map((l) => l.split('\t'));
 }
 
@@ -59,3 +67,48 @@ export function listFixtures(suffix: string): string[] {
   if (!existsSync(FIXTURES)) return [];
   return readdirSync(FIXTURES).filter((f) => f.endsWith(suffix)).sort();
 }
+
+export interface OurFrame {
+  number: number;
+  time: string;
+  capLen: number;
+  origLen: number;
+  linkType: number;
+  bytes: string;
+  tcp: string | null;
+}
+
+/** Every frame as our readers and decoders see it; `tcp` in the same shape as tcpFieldsOfTshark. */
+export async function ourFrames(paths: string[]): Promise<OurFrame[]> {
+  const files = [];
+  for (const p of paths) files.push(await openCapture(p));
+  const seg = new Segment();
+  const out: OurFrame[] = [];
+  const it = readFrames(files, (f, n) => {
+    const ok = decodeFrame(f, seg) === DECODED_TCP;
+    out.push({
+      number: n,
+      time: `${f.tsSec}.${String(f.tsNsec).padStart(9, '0')}`,
+      capLen: f.capLen,
+      origLen: f.origLen,
+      linkType: f.linkType,
+      bytes: Buffer.from(f.data.subarray(f.offset, f.offset + f.capLen)).toString('hex'),
+      tcp: ok ? [seg.srcPort, seg.dstPort, seg.seq, seg.ack, seg.payloadLen, seg.window, seg.flags].join(' ') : null,
+    });
+  });
+  for await (const _ of it);
+  return out;
+}
+
+const TCP_FIELDS = ['frame.number', 'tcp.srcport', 'tcp.dstport', 'tcp.seq_raw', 'tcp.ack_raw', 'tcp.len', 'tcp.window_size_value', 'tcp.flags'];
+
+/** tshark's view of the TCP frames: "srcport dstport seq ack len window flags" per frame number. */
+export function tcpFieldsOfTshark(file: string): Map<number, string> {
+  const rows = tsharkFields(file, TCP_FIELDS, 'tcp && !icmp && !icmpv6');
+  return new Map(rows.map((r) => [Number(r[0]), [r[1], r[2], r[3], r[4], r[5], r[6], Number(r[7])].join(' ')]));
+}
+
+export function ourTcp(frames: OurFrame[]): Map<number, string> {
+  return new Map(frames.filter((f) => f.tcp !== null).map((f) => [f.number, f.tcp!]));
+}
+

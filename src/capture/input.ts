@@ -16,6 +16,8 @@ export class ByteInput {
   /** Offset in the whole (decompressed) stream of `buf[0]`. */
   base = 0;
   eof = false;
+  /** The gzip stream ended before its end marker: the file was cut short. */
+  gzipCut = false;
   private readonly chunks: AsyncIterator<Buffer>;
 
   constructor(
@@ -52,7 +54,19 @@ export class ByteInput {
   async more(): Promise<boolean> {
     if (this.eof) return false;
     for (;;) {
-      const r = await this.chunks.next();
+      let r: IteratorResult<Buffer>;
+      try {
+        r = await this.chunks.next();
+      } catch (err) {
+        // zlib says "unexpected end of file" when the compressed stream stops early: a cut
+        // file, whose bytes so far are good.
+        if (this.gzipped && (err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') {
+          this.eof = true;
+          this.gzipCut = true;
+          return false;
+        }
+        throw err;
+      }
       if (r.done) {
         this.eof = true;
         return false;

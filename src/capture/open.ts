@@ -36,6 +36,9 @@ export class CaptureFile {
   async refill(): Promise<boolean> {
     const input = this.input;
     if (await guard(input, () => input.fill(this.reader.needed))) return true;
+    if (input.gzipCut) {
+      this.warnings.push(`${input.name}: byte ${input.position + input.available} of the decompressed data: the gzip stream is cut short`);
+    }
     if (input.available > 0) {
       this.warnings.push(
         `${input.name}: byte ${input.position}: file cut short inside ${this.reader.inside} ` +

@@ -21,7 +21,9 @@ function samePath(a: string, b: string): boolean {
   }
 }
 
-async function runAnalyze(files: string[], format: Format, out: string | undefined, port: number | undefined, host: string | undefined): Promise<number> {
+async function runAnalyze(given: string[], format: Format, out: string | undefined, port: number | undefined, host: string | undefined): Promise<number> {
+  const files = given.map((f) => (f === STDIN_TOKEN ? '-' : f));
+  if (files.length === 0) throw new UsageError('analyze: name at least one capture file, or - for standard input');
   if (out !== undefined && files.some((f) => f !== '-' && existsSync(out) && samePath(f, out))) {
     throw new UsageError(`-o ${out}: refusing to overwrite an input capture`);
   }
@@ -65,9 +67,12 @@ export function buildCli(argv: string[]): Argv {
     });
 }
 
+/** yargs drops a lone "-" from variadic positionals; carry it through under another name. */
+const STDIN_TOKEN = '<stdin>';
+
 export async function main(argv: string[]): Promise<number> {
   try {
-    await buildCli(argv).parseAsync();
+    await buildCli(argv.map((a) => (a === '-' ? STDIN_TOKEN : a))).parseAsync();
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CaptureError || err instanceof UsageError) {
