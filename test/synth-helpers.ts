@@ -79,3 +79,13 @@ export function writePcapng(path: string, sections: { bigEndian?: boolean; inter
   w!.close();
   return path;
 }
+
+import type { ConversationFrame } from '../src/synth/conversation.js';
+
+/** Write conversation frames as an Ethernet pcap (nanosecond). */
+export function writeConversation(path: string, frames: ConversationFrame[]): string {
+  const w = new PcapWriter(new FileSink(path), { linkType: 1, nanosecond: true });
+  for (const f of frames) w.writeFrame(linkFrame(1, f.ip, { outbound: f.fromClient }), f.tsSec, f.tsNsec);
+  w.close();
+  return path;
+}
