@@ -335,8 +335,10 @@ export class Tracker {
         sender.shift = Math.min(sender.offeredScale, 14);
       }
     }
+    // A one-byte zero-window probe's byte is not yet accepted: it does not move SND.NXT as the
+    // receiver sees it (Wireshark's rule too).
     const end = seqAdd(seg.seq, seg.payloadLen + ((flags & SYN) !== 0 ? 1 : 0) + ((flags & FIN) !== 0 ? 1 : 0));
-    if (!sender.nextSeqKnown || seqGt(end, sender.nextSeq)) {
+    if (!zeroWindowProbe && (!sender.nextSeqKnown || seqGt(end, sender.nextSeq))) {
       sender.nextSeq = end;
       sender.nextSeqKnown = true;
     }
