@@ -90,3 +90,30 @@ describe('pcapng layouts', () => {
     expect(await ourFrames([pcapCopy])).toEqual(await ourFrames([pcapFile]));
   });
 });
+
+describe('TCP options', () => {
+  it('MSS, window scale, SACK-permitted and timestamps as tshark reads them, on every segment', async () => {
+    const { openCapture, readFrames } = await import('../src/capture/open.js');
+    const { decodeFrame } = await import('../src/decode/decode.js');
+    const { readOptions } = await import('../src/decode/tcp.js');
+    const { Segment } = await import('../src/decode/segment.js');
+    const file = fixtureOrSynth();
+    const seg = new Segment();
+    const ours: string[] = [];
+    const it = readFrames([await openCapture(file)], (f) => {
+      if (decodeFrame(f, seg) !== 0) return;
+      readOptions(seg);
+      ours.push([seg.mss < 0 ? '' : seg.mss, seg.windowScale < 0 ? '' : seg.windowScale, seg.sackPermitted ? '1' : '', seg.hasTimestamps ? seg.tsVal : '', seg.hasTimestamps ? seg.tsEcr : ''].join(' '));
+    });
+    for await (const _ of it);
+    const theirs = tsharkFields(file, ['tcp.options.mss_val', 'tcp.options.wscale.shift', 'tcp.options.sack_perm', 'tcp.options.timestamp.tsval', 'tcp.options.timestamp.tsecr'], 'tcp').map((r) =>
+      [r[0], r[1], r[2] ? '1' : '', r[3], r[4]].join(' '),
+    );
+    expect(ours.filter((o) => o.startsWith('1460')).length).toBe(2);
+    expect(ours).toEqual(theirs);
+  });
+});
+
+function fixtureOrSynth(): string {
+  return writePcap(join(dir, 'options.pcap'), 1, keepaliveConversation(false));
+}

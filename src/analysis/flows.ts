@@ -6,6 +6,7 @@
  */
 import { ACK, FIN, RST, SYN, type Segment } from '../decode/segment.js';
 import { formatEndpoint } from '../decode/segment.js';
+import { readOptions } from '../decode/tcp.js';
 import { isOneByteZeroWindowProbe, looksLikeKeepalive, replyTo, REPLY_ACK, REPLY_NONE, type DirectionView } from './keepalive.js';
 import type { KeepaliveEvent, KeepaliveEventKind, ReplyKind, Side } from './model.js';
 import { seqAdd, seqGt } from './seq.js';
@@ -49,6 +50,8 @@ export class Direction implements DirectionView {
   packets = 0;
   /** Relative time this side last received and accepted a segment from its peer (NaN: never seen). */
   lastActivity = Number.NaN;
+  /** Was that activity the peer's ACK of this side's own probe? (Linux then waits max(idle, interval).) */
+  lastActivityWasProbeAck = false;
   /** Probes sent since that activity. */
   probeOrdinal = 0;
   lastProbeT = 0;
@@ -62,7 +65,11 @@ export class Direction implements DirectionView {
   emptyProbes = 0;
   oneByteProbes = 0;
   probes = 0;
+  /** Gaps from other activity (data, ACKs of data, window updates) to the first probe. */
   readonly idleSamples: number[] = [];
+  /** Gaps from the ACK of this side's previous probe to its next probe. */
+  readonly afterAnswerSamples: number[] = [];
+  /** Gaps between unanswered probes, and from the last one to the prober's RST. */
   readonly intervalSamples: number[] = [];
 }
 
@@ -254,6 +261,7 @@ export class Tracker {
 
     // An answer to the receiver's outstanding probe? (The peer's own probe is not one.)
     const pending = receiver.pending;
+    let answersProbe = false;
     if (pending !== null && !probe && !zeroWindowProbe) {
       const reply = replyTo(seg, pending.seq);
       if (reply !== REPLY_NONE) {
@@ -262,6 +270,7 @@ export class Tracker {
         pending.replyT = t;
         receiver.pending = null;
         receiver.fate = reply === REPLY_ACK ? FATE_ALIVE : FATE_RESET;
+        answersProbe = reply === REPLY_ACK && seg.payloadLen === 0;
         this.emit(reply === REPLY_ACK ? 'reply-ack' : 'reply-rst', seg.frameNumber, conn, !fromA);
       }
     }
@@ -270,6 +279,7 @@ export class Tracker {
     // and zero-window probes lie left of its window and are dropped before that (tcp_sequence).
     if (!probe && !zeroWindowProbe && (flags & RST) === 0) {
       receiver.lastActivity = t;
+      receiver.lastActivityWasProbeAck = answersProbe;
       receiver.probeOrdinal = 0;
       if (receiver.fate === FATE_WAITING) receiver.fate = FATE_ALIVE;
     }
@@ -277,7 +287,10 @@ export class Tracker {
     if (probe) {
       const ordinal = ++sender.probeOrdinal;
       const since = Number.isNaN(sender.lastActivity) ? null : t - sender.lastActivity;
-      if (ordinal === 1 && since !== null) sender.idleSamples.push(since);
+      // Linux re-arms its timer for the interval after a probe; once answered, the next probe
+      // leaves when that timer finds `idle` elapsed since the ACK: max(idle, interval) after it
+      // (tcp_keepalive_timer; seen on the ka-many recording). Only other activity shows idle alone.
+      if (ordinal === 1 && since !== null) (sender.lastActivityWasProbeAck ? sender.afterAnswerSamples : sender.idleSamples).push(since);
       if (ordinal > 1) sender.intervalSamples.push(t - sender.lastProbeT);
       sender.lastProbeT = t;
       if (ordinal > sender.maxOrdinal) sender.maxOrdinal = ordinal;
@@ -326,6 +339,7 @@ export class Tracker {
 
     // Sequence state: next expected seq is the highest seq + len (SYN and FIN count one).
     if ((flags & SYN) !== 0) {
+      readOptions(seg);
       sender.sentSyn = true;
       sender.synSeq = seg.seq;
       sender.offeredScale = seg.windowScale;

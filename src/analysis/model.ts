@@ -30,6 +30,11 @@ export interface KeepaliveSettings {
   idle: number | null;
   /** Seconds between unanswered probes (median). */
   interval: number | null;
+  /**
+   * Upper bound on the interval when the capture cannot show it: answered probes came every
+   * `intervalAtMost` seconds, and Linux waits max(idle, interval) after an answered probe.
+   */
+  intervalAtMost: number | null;
   /** Unanswered probes before the prober gave up, when the capture shows it doing so. */
   count: number | null;
   /** The most unanswered-then-continued probes seen in a row: a lower bound on the count. */
@@ -38,10 +43,12 @@ export interface KeepaliveSettings {
   /** Known operating-system defaults the observed values match, if any. */
   defaults: 'linux' | 'windows' | 'macos' | null;
   confidence: { idle: Confidence; interval: Confidence; count: Confidence };
-  /** How many gaps each figure rests on. */
-  samples: { idle: number; interval: number };
+  /** How many gaps each figure rests on (`afterAnswer`: gaps from a probe's ACK to the next probe). */
+  samples: { idle: number; interval: number; afterAnswer: number };
   /** Why a figure is null, in words. */
   unknown: { idle?: string; interval?: string; count?: string };
+  /** Caveats on the figures that are given, in words. */
+  notes: string[];
 }
 
 export interface ConnectionReport {

@@ -41,44 +41,92 @@ function near(x: number | null, want: number): boolean {
   return x !== null && Math.abs(x - want) <= 0.1 * want;
 }
 
+/** Gaps longer than idle by this much (relative, plus timer slack) reveal the interval. */
+function clearlyLonger(x: number, than: number): boolean {
+  return x > than * 1.1 + 0.01;
+}
+
 export function inferSettings(dir: Direction): KeepaliveSettings | null {
   if (dir.probes === 0) return null;
-  const idle = dir.idleSamples.length > 0 ? roundSeconds(median(dir.idleSamples)) : null;
-  const interval = dir.intervalSamples.length > 0 ? roundSeconds(median(dir.intervalSamples)) : null;
-  const count = dir.gaveUpAfter > 0 ? dir.gaveUpAfter : null;
+  const fresh = dir.idleSamples;
+  const afterAnswer = dir.afterAnswerSamples;
+  const retries = dir.intervalSamples;
   const unknown: KeepaliveSettings['unknown'] = {};
-  if (idle === null) unknown.idle = 'no probe followed a captured segment from the peer (the capture starts mid-episode)';
-  if (interval === null) unknown.interval = 'every probe was answered, so the retry interval never showed';
+  const notes: string[] = [];
+  const answeredGap = afterAnswer.length > 0 ? median(afterAnswer) : null;
+
+  let interval: number | null = null;
+  let intervalConfidence: Confidence = 'none';
+  let intervalAtMost: number | null = null;
+  if (retries.length > 0) {
+    interval = median(retries);
+    intervalConfidence = confidenceOf(retries);
+  }
+
+  let idle: number | null = null;
+  let idleConfidence: Confidence = 'none';
+  if (fresh.length > 0) {
+    idle = median(fresh);
+    idleConfidence = confidenceOf(fresh);
+  } else if (answeredGap !== null && (interval === null || clearlyLonger(answeredGap, interval))) {
+    // Only gaps after answered probes: they are max(idle, interval), and most likely idle.
+    idle = answeredGap;
+    idleConfidence = 'low';
+    notes.push(`idle measured only after answered probes, where Linux waits max(idle, interval): ${secs(answeredGap)} is the larger of the two`);
+  } else if (answeredGap !== null) {
+    unknown.idle = `probes came only after answered probes, every ${secs(answeredGap)} (= the interval), so idle is at most that`;
+  } else {
+    unknown.idle = 'no probe followed a captured segment from the peer (the capture starts mid-episode)';
+  }
+
+  if (interval === null && answeredGap !== null && idle !== null && fresh.length > 0) {
+    if (clearlyLonger(answeredGap, idle)) {
+      // Answered probes came further apart than idle: Linux waited out the interval.
+      interval = answeredGap;
+      intervalConfidence = confidenceOf(afterAnswer) === 'high' ? 'medium' : 'low';
+      notes.push(`interval seen as the gap after answered probes (${secs(answeredGap)}, longer than idle): Linux waits max(idle, interval) after an answered probe`);
+    } else {
+      intervalAtMost = roundSeconds(answeredGap);
+    }
+  }
+  if (interval === null) {
+    unknown.interval =
+      intervalAtMost !== null
+        ? `every probe was answered; answered probes came every ${secs(intervalAtMost)}, so the interval is at most that`
+        : 'every probe was answered, so the retry interval never showed';
+  }
+
+  const count = dir.gaveUpAfter > 0 ? dir.gaveUpAfter : null;
   if (count === null) {
     unknown.count =
       dir.fate === FATE_WAITING
         ? `the capture ended after ${dir.probeOrdinal} unanswered probe(s), before the prober gave up`
         : 'the prober never gave up within the capture';
   }
+  const idleR = idle === null ? null : roundSeconds(idle);
+  const intervalR = interval === null ? null : roundSeconds(interval);
   let defaults: KeepaliveSettings['defaults'] = null;
   for (const d of KNOWN_DEFAULTS) {
-    if (near(idle, d.idle) && (interval === null || near(interval, d.interval)) && (count === null || count === d.count)) {
+    if (near(idleR, d.idle) && (intervalR === null || near(intervalR, d.interval)) && (count === null || count === d.count)) {
       // Windows and Linux share the idle; only the interval or count tells them apart.
-      if (interval === null && count === null && d.name !== 'linux') continue;
+      if (intervalR === null && count === null && d.name !== 'linux') continue;
       defaults = d.name;
       break;
     }
   }
   const style = dir.oneByteProbes === 0 ? 'linux' : dir.emptyProbes === 0 ? 'windows' : 'mixed';
   return {
-    idle,
-    interval,
+    idle: idleR,
+    interval: intervalR,
+    intervalAtMost,
     count,
     countAtLeast: dir.maxOrdinal > 0 ? dir.maxOrdinal : null,
     style,
     defaults,
-    confidence: {
-      idle: confidenceOf(dir.idleSamples),
-      interval: confidenceOf(dir.intervalSamples),
-      count: count !== null ? 'high' : 'none',
-    },
-    samples: { idle: dir.idleSamples.length, interval: dir.intervalSamples.length },
+    confidence: { idle: idleConfidence, interval: intervalConfidence, count: count !== null ? 'high' : 'none' },
+    samples: { idle: fresh.length, interval: retries.length, afterAnswer: afterAnswer.length },
     unknown,
+    notes,
   };
 }
 
@@ -127,7 +175,12 @@ function explain(conn: Connection, verdict: Verdict): string {
     const peer = side === 'client' ? 'server' : 'client';
     const mine = conn.probes.filter((p) => conn.sideOf(p.fromA) === side);
     const acked = mine.filter((p) => p.reply === 'ack').length;
-    const idle = dir.idleSamples.length > 0 ? `after ${secs(median(dir.idleSamples))} idle` : 'with no captured activity before';
+    const idle =
+      dir.idleSamples.length > 0
+        ? `after ${secs(median(dir.idleSamples))} idle`
+        : dir.afterAnswerSamples.length > 0
+          ? `every ${secs(median(dir.afterAnswerSamples))} after each answer`
+          : 'with no captured activity before';
     let s = `the ${side} sent ${dir.probes} keepalive probe${dir.probes === 1 ? '' : 's'} (${idle})`;
     if (dir.fate === FATE_RESET) {
       const rst = mine.find((p) => p.reply === 'rst');

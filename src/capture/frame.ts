@@ -27,7 +27,7 @@ export interface Frame {
 
 export function newFrame(): Frame {
   return {
-    data: new Uint8Array(0),
+    data: Buffer.alloc(0),
     offset: 0,
     capLen: 0,
     origLen: 0,

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { close as fsClose, createReadStream, open as fsOpen, read as fsRead, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
@@ -104,14 +104,93 @@ export class ByteInput {
   }
 }
 
+/** Bytes kept in front of each file buffer for the unread end of the previous one. */
+const FILE_RESERVE = 512 * 1024;
+const FILE_READ_BYTES = 4 << 20;
+
+function readInto(fd: number, buf: Buffer, at: number, len: number): Promise<number> {
+  return new Promise((resolve, reject) => fsRead(fd, buf, at, len, null, (err, n) => (err ? reject(err) : resolve(n))));
+}
+
+/**
+ * A plain file read into two reused buffers: while the readers parse one, the next read fills
+ * the other, and only the unfinished record at the end of a buffer is copied (into the reserve
+ * in front of the next). No allocation per read; a record larger than the reserve (a huge
+ * pcapng block) falls back to a joined copy.
+ */
+export class FileInput extends ByteInput {
+  private readonly bufs: [Buffer, Buffer] = [Buffer.allocUnsafe(FILE_RESERVE + FILE_READ_BYTES), Buffer.allocUnsafe(FILE_RESERVE + FILE_READ_BYTES)];
+  private current = 1;
+  private pending: Promise<number>;
+
+  constructor(
+    name: string,
+    private readonly fd: number,
+  ) {
+    super(name, (async function* (): AsyncGenerator<Buffer> {})());
+    this.pending = readInto(fd, this.bufs[0], FILE_RESERVE, FILE_READ_BYTES);
+  }
+
+  override async more(): Promise<boolean> {
+    if (this.eof) return false;
+    const got = await this.pending;
+    if (got === 0) {
+      this.eof = true;
+      return false;
+    }
+    const nextIndex = this.current ^ 1;
+    const next = this.bufs[nextIndex]!;
+    const rest = this.end - this.start;
+    if (rest > FILE_RESERVE) {
+      const joined = Buffer.allocUnsafe(rest + got);
+      this.buf.copy(joined, 0, this.start, this.end);
+      next.copy(joined, rest, FILE_RESERVE, FILE_RESERVE + got);
+      this.base += this.start;
+      this.buf = joined;
+      this.start = 0;
+      this.end = joined.length;
+    } else {
+      const at = FILE_RESERVE - rest;
+      if (rest > 0) this.buf.copy(next, at, this.start, this.end);
+      this.base += this.start - at;
+      this.buf = next;
+      this.start = at;
+      this.end = FILE_RESERVE + got;
+    }
+    this.current = nextIndex;
+    // The other buffer is free now (its unread end was copied): read ahead into it.
+    this.pending = readInto(this.fd, this.bufs[nextIndex ^ 1], FILE_RESERVE, FILE_READ_BYTES);
+    return true;
+  }
+
+  override async close(): Promise<void> {
+    this.eof = true;
+    await this.pending.catch(() => 0);
+    await new Promise<void>((resolve) => fsClose(this.fd, () => resolve()));
+  }
+}
+
 /**
  * Open a capture file (`-` is standard input), undoing gzip compression when the bytes start
  * with gzip's magic, whatever the file is called.
  */
 export async function openInput(path: string, stdin: AsyncIterable<Buffer> = process.stdin): Promise<ByteInput> {
-  const name = path === '-' ? '<stdin>' : path;
-  const raw: AsyncIterable<Buffer> = path === '-' ? stdin : createReadStream(path, { highWaterMark: CHUNK_BYTES });
-  const probe = new ByteInput(name, raw);
+  if (path !== '-') {
+    const fd = await new Promise<number>((resolve, reject) => fsOpen(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd))));
+    const magic = Buffer.alloc(2);
+    let n: number;
+    try {
+      n = readSync(fd, magic, 0, 2, 0);
+    } catch (err) {
+      fsClose(fd, () => {});
+      throw err;
+    }
+    if (n < 2 || magic[0] !== 0x1f || magic[1] !== 0x8b) return new FileInput(path, fd);
+    fsClose(fd, () => {});
+    const gunzip = createReadStream(path, { highWaterMark: CHUNK_BYTES }).pipe(createGunzip({ chunkSize: CHUNK_BYTES }));
+    return new ByteInput(path, gunzip, true);
+  }
+  const probe = new ByteInput('<stdin>', stdin);
   await probe.fill(2);
   if (probe.available >= 2 && probe.buf[probe.start] === 0x1f && probe.buf[probe.start + 1] === 0x8b) {
     const rest = async function* () {
@@ -125,7 +204,7 @@ export async function openInput(path: string, stdin: AsyncIterable<Buffer> = pro
       }
     };
     const gunzip = Readable.from(rest()).pipe(createGunzip({ chunkSize: CHUNK_BYTES }));
-    return new ByteInput(name, gunzip, true);
+    return new ByteInput('<stdin>', gunzip, true);
   }
   return probe;
 }

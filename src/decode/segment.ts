@@ -37,7 +37,12 @@ export class Segment {
   payloadLen = 0;
   /** First payload byte when captured, else -1 (a one-octet keepalive's garbage byte). */
   firstPayloadByte = -1;
-  /** Options, when captured: -1 / false when absent. */
+  /** Bytes of the frame the segment came from, and where its options lie (see readOptions). */
+  data: Uint8Array = Buffer.alloc(0);
+  optionsAt = 0;
+  optionsEnd = 0;
+  optionsRead = false;
+  /** Options, filled by readOptions(seg) as far as captured: -1 / false when absent. */
   mss = -1;
   windowScale = -1;
   sackPermitted = false;

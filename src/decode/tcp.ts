@@ -25,15 +25,28 @@ export function tcp(b: Uint8Array, at: number, end: number, tcpLen: number, seg:
   seg.headerLen = headerLen;
   seg.payloadLen = tcpLen - headerLen;
   seg.firstPayloadByte = seg.payloadLen > 0 && at + headerLen < end ? b[at + headerLen]! : -1;
+  seg.data = b;
+  seg.optionsAt = at + 20;
+  seg.optionsEnd = Math.min(at + headerLen, end);
+  seg.optionsRead = false;
+  return true;
+}
+
+/**
+ * Read the segment's options (MSS, window scale, SACK-permitted, timestamps) as far as they were
+ * captured. Done on demand: the analysis needs them only from SYNs, and most segments are not.
+ * Valid only until the next frame is read (the bytes are the reader's buffer).
+ */
+export function readOptions(seg: Segment): void {
+  if (seg.optionsRead) return;
+  seg.optionsRead = true;
   seg.mss = -1;
   seg.windowScale = -1;
   seg.sackPermitted = false;
   seg.hasTimestamps = false;
-  if (headerLen > 20) options(b, at + 20, Math.min(at + headerLen, end), seg);
-  return true;
-}
-
-function options(b: Uint8Array, p: number, end: number, seg: Segment): void {
+  const b = seg.data;
+  const end = seg.optionsEnd;
+  let p = seg.optionsAt;
   while (p < end) {
     const kind = b[p]!;
     if (kind === OPT_END) return;
