@@ -1,5 +1,5 @@
 /** The library API: the same pipeline the CLI runs. */
-export { analyze, analyzeToReport, type AnalyzeOptions } from './analysis/analyze.js';
+export { Analysis, analyze, analyzeToReport, selects, type AnalyzeOptions } from './analysis/analyze.js';
 export type * from './analysis/model.js';
 export { openCapture, readFrames, CaptureFile } from './capture/open.js';
 export { CaptureError } from './capture/errors.js';

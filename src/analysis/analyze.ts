@@ -1,8 +1,11 @@
 /**
  * The pipeline: captures → frames → segments → connection table → connection reports.
  * Frames and segments are reused objects; only finished connections leave this module.
+ * `Analysis` takes frames one at a time (files and live capture alike); `analyze` drives it
+ * from capture files.
  */
 import { openCapture, readFrames, type CaptureFile } from '../capture/open.js';
+import type { Frame } from '../capture/frame.js';
 import { DECODED_TCP, decodeFrame, UNKNOWN_LINK_TYPE } from '../decode/decode.js';
 import { Segment } from '../decode/segment.js';
 import { Tracker, type Connection } from './flows.js';
@@ -20,11 +23,6 @@ export interface AnalyzeOptions {
   stdin?: AsyncIterable<Buffer> | undefined;
 }
 
-export interface Counts {
-  packets: number;
-  tcpSegments: number;
-}
-
 /** Does this connection concern the port/host the user asked about? */
 export function selects(report: Pick<ConnectionReport, 'client' | 'server'>, options: AnalyzeOptions): boolean {
   const ends = [report.client, report.server];
@@ -37,6 +35,97 @@ export function selects(report: Pick<ConnectionReport, 'client' | 'server'>, opt
 }
 
 /**
+ * One analysis: feed it frames in capture order with `frame`, collect finished connections
+ * with `drain`, and end with `finish`.
+ */
+export class Analysis {
+  packets = 0;
+  tcpSegments = 0;
+  private readonly seg = new Segment();
+  private readonly tracker: Tracker;
+  private readonly done: Connection[] = [];
+  private readonly unknownLinks = new Map<number, number>();
+  private firstSec = -1;
+  private firstNsec = 0;
+  private lastSec = -1;
+  private lastNsec = 0;
+  private keepaliveProbes = 0;
+  private zeroWindowProbes = 0;
+  private connections = 0;
+
+  constructor(private readonly options: AnalyzeOptions = {}) {
+    this.tracker = new Tracker({ onConnection: (c) => this.done.push(c), onEvent: options.onEvent });
+  }
+
+  /** Connections currently open. */
+  get openConnections(): number {
+    return this.tracker.open;
+  }
+
+  frame(frame: Frame, frameNumber: number): void {
+    this.packets++;
+    if (this.firstSec < 0) {
+      this.firstSec = frame.tsSec;
+      this.firstNsec = frame.tsNsec;
+    }
+    this.lastSec = frame.tsSec;
+    this.lastNsec = frame.tsNsec;
+    const seg = this.seg;
+    const r = decodeFrame(frame, seg);
+    if (r === DECODED_TCP) {
+      this.tcpSegments++;
+      seg.frameNumber = frameNumber;
+      this.tracker.add(seg);
+    } else if (r === UNKNOWN_LINK_TYPE) {
+      this.unknownLinks.set(frame.linkType, (this.unknownLinks.get(frame.linkType) ?? 0) + 1);
+    }
+  }
+
+  /** Reports of the connections finished since the last call (selected ones only). */
+  drain(): ConnectionReport[] {
+    const out: ConnectionReport[] = [];
+    while (this.done.length > 0) {
+      const report = connectionReport(this.done.shift()!);
+      if (!selects(report, this.options)) continue;
+      this.keepaliveProbes += report.probes.length;
+      this.zeroWindowProbes += report.zeroWindowProbes;
+      this.connections++;
+      out.push(report);
+    }
+    return out;
+  }
+
+  /** Reports of every connection still open, as they stand now (for a live view); nothing is finalised. */
+  snapshot(): ConnectionReport[] {
+    return this.tracker.openConnections().map((c) => connectionReport(c)).filter((r) => selects(r, this.options));
+  }
+
+  /** End of input: finalise what is open; returns the last reports and the summary. */
+  finish(files: string[], warnings: string[]): { reports: ConnectionReport[]; summary: Summary } {
+    this.tracker.finish();
+    const reports = this.drain();
+    const all = [...warnings];
+    for (const [linkType, n] of this.unknownLinks) {
+      all.push(`${n} frame(s) of link type ${linkType} were counted but not decoded (this link type is not supported)`);
+    }
+    return {
+      reports,
+      summary: {
+        files,
+        packets: this.packets,
+        tcpSegments: this.tcpSegments,
+        connections: this.connections,
+        keepaliveProbes: this.keepaliveProbes,
+        zeroWindowProbes: this.zeroWindowProbes,
+        firstTime: this.firstSec < 0 ? null : isoTime(this.firstSec, this.firstNsec),
+        lastTime: this.lastSec < 0 ? null : isoTime(this.lastSec, this.lastNsec),
+        warnings: all,
+      },
+    };
+  }
+}
+
+/**
  * Analyse captures (several files are one capture cut in pieces, merged by time). Yields each
  * connection's report as the connection is finalised, and returns the summary.
  */
@@ -44,75 +133,16 @@ export async function* analyze(paths: readonly string[], options: AnalyzeOptions
   const files: CaptureFile[] = [];
   try {
     for (const p of paths) files.push(await openCapture(p, options.stdin));
-    const done: Connection[] = [];
-    const tracker = new Tracker({ onConnection: (c) => done.push(c), onEvent: options.onEvent });
-    const seg = new Segment();
-    const counts: Counts = { packets: 0, tcpSegments: 0 };
-    const unknownLinks = new Map<number, number>();
-    let firstSec = -1;
-    let firstNsec = 0;
-    let lastSec = -1;
-    let lastNsec = 0;
-    let keepaliveProbes = 0;
-    let zeroWindowProbes = 0;
-    const finished = (c: Connection): ConnectionReport | null => {
-      const report = connectionReport(c);
-      if (!selects(report, options)) return null;
-      keepaliveProbes += report.probes.length;
-      zeroWindowProbes += report.zeroWindowProbes;
-      return report;
-    };
-    let connections = 0;
-    const reading = readFrames(files, (frame, frameNumber) => {
-      counts.packets++;
-      if (firstSec < 0) {
-        firstSec = frame.tsSec;
-        firstNsec = frame.tsNsec;
-      }
-      lastSec = frame.tsSec;
-      lastNsec = frame.tsNsec;
-      const r = decodeFrame(frame, seg);
-      if (r === DECODED_TCP) {
-        counts.tcpSegments++;
-        seg.frameNumber = frameNumber;
-        tracker.add(seg);
-      } else if (r === UNKNOWN_LINK_TYPE) {
-        unknownLinks.set(frame.linkType, (unknownLinks.get(frame.linkType) ?? 0) + 1);
-      }
-    });
+    const analysis = new Analysis(options);
+    const reading = readFrames(files, (frame, frameNumber) => analysis.frame(frame, frameNumber));
     // Hand out connections finalised so far whenever the reader waits for bytes.
-    for await (const _ of reading) {
-      while (done.length > 0) {
-        const r = finished(done.shift()!);
-        if (r !== null) {
-          connections++;
-          yield r;
-        }
-      }
-    }
-    tracker.finish();
-    for (const c of done) {
-      const r = finished(c);
-      if (r !== null) {
-        connections++;
-        yield r;
-      }
-    }
-    const warnings = files.flatMap((f) => f.allWarnings());
-    for (const [linkType, n] of unknownLinks) {
-      warnings.push(`${n} frame(s) of link type ${linkType} were counted but not decoded (this link type is not supported)`);
-    }
-    return {
-      files: files.map((f) => f.name),
-      packets: counts.packets,
-      tcpSegments: counts.tcpSegments,
-      connections,
-      keepaliveProbes,
-      zeroWindowProbes,
-      firstTime: firstSec < 0 ? null : isoTime(firstSec, firstNsec),
-      lastTime: lastSec < 0 ? null : isoTime(lastSec, lastNsec),
-      warnings,
-    };
+    for await (const _ of reading) yield* analysis.drain();
+    const { reports, summary } = analysis.finish(
+      files.map((f) => f.name),
+      files.flatMap((f) => f.allWarnings()),
+    );
+    yield* reports;
+    return summary;
   } finally {
     await Promise.all(files.map((f) => f.input.close()));
   }

@@ -204,15 +204,16 @@ export class Tracker {
     this.segment(conn, fromA, seg, t);
   }
 
+  /** Every connection in the table, in order of first frame. */
+  openConnections(): Connection[] {
+    const open: Connection[] = [];
+    for (const head of this.table.values()) for (let x: Connection | null = head; x !== null; x = x.nextInBucket) open.push(x);
+    return open.sort((x, y) => x.firstFrame - y.firstFrame);
+  }
+
   /** Finalise every connection still open (end of capture). */
   finish(): void {
-    const open = [...this.table.values()].flatMap((c) => {
-      const all: Connection[] = [];
-      for (let x: Connection | null = c; x !== null; x = x.nextInBucket) all.push(x);
-      return all;
-    });
-    open.sort((x, y) => x.firstFrame - y.firstFrame);
-    for (const c of open) this.finalize(c);
+    for (const c of this.openConnections()) this.finalize(c);
   }
 
   private create(key: number, seg: Segment, t: number): Connection {
