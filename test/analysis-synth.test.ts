@@ -174,3 +174,72 @@ describe('synthesized keepalive scenarios', () => {
     expect(report.connections.map((c) => c.verdict).sort()).toEqual(['closed', 'no-keepalive']);
   });
 });
+
+describe('application heartbeats (synthesized; real recordings in fixtures.test.ts)', () => {
+  it('PING/PONG every 1 s: period, jitter, sizes, request/reply', async () => {
+    const c = conv().handshake();
+    for (let i = 0; i < 10; i++) c.data(true, 6, 1.0 + (i % 3) * 0.002).data(false, 6, 0.0003);
+    const { report } = await run(c.frames);
+    const hb = report.connections[0]!.heartbeat!;
+    expect(hb).toMatchObject({ from: 'client', requestBytes: 6, replyBytes: 6, count: 10 });
+    expect(hb.period).toBeCloseTo(1.0, 1);
+    expect(hb.jitter).toBeLessThan(0.05);
+  });
+
+  it('one-way beats from the server every 2 s', async () => {
+    const c = conv().handshake();
+    for (let i = 0; i < 6; i++) c.data(false, 2, 2.0);
+    const { report } = await run(c.frames);
+    const hb = report.connections[0]!.heartbeat!;
+    expect(hb).toMatchObject({ from: 'server', requestBytes: 2, replyBytes: null, count: 6 });
+    expect(hb.period).toBeCloseTo(2, 3);
+  });
+
+  it('bulk transfer and irregular small messages are not a heartbeat; keepalive probes never are', async () => {
+    const c = conv().handshake();
+    for (const dt of [0.3, 1.4, 0.4, 2.7, 0.2, 2.9]) {
+      c.data(true, 40, dt);
+      for (let k = 0; k < 5; k++) c.data(true, 1400, 0.001);
+    }
+    for (let i = 0; i < 6; i++) c.probe(true, 1, 'ack', true);
+    const { report } = await run(c.frames);
+    expect(report.connections[0]!.heartbeat).toBeNull();
+    expect(report.connections[0]!.probes).toHaveLength(6);
+  });
+});
+
+describe('findings', () => {
+  it('Linux defaults: idle beyond a middlebox timeout, time to notice a dead peer', async () => {
+    const c = conv().handshake().data(false, 120, 0.05);
+    c.probe(true, 7200, 'none');
+    for (let i = 0; i < 8; i++) c.probe(true, 75, 'none');
+    c.rst(true, 75);
+    const { report } = await run(c.frames);
+    const rules = Object.fromEntries(report.connections[0]!.findings.map((f) => [f.rule, f]));
+    expect(rules['idle-exceeds-middlebox']!.severity).toBe('warning');
+    expect(rules['os-defaults']!.message).toMatch(/7200 \+ 9 × 75 = 7875 s \(2 h 11 min\)/);
+    expect(rules['probes-unanswered']!.severity).toBe('error');
+    expect(report.summary.findings.map((f) => f.rule).sort()).toEqual(['idle-exceeds-middlebox', 'os-defaults', 'probes-unanswered']);
+  });
+
+  it('a long silence with neither keepalive nor heartbeat; --middlebox-timeout moves the line', async () => {
+    const c = conv().handshake().data(true, 10, 0.01).wait(400).data(true, 10, 0);
+    const file = writeConversation(join(dir, 'silent.pcap'), c.frames);
+    const { report } = await analyzeWithEvents([file]);
+    expect(report.connections[0]!.longestSilence).toBeCloseTo(400, 2);
+    expect(report.connections[0]!.findings.map((f) => f.rule)).toEqual(['silent-gap']);
+    const { report: lenient } = await analyzeWithEvents([file], { middleboxTimeout: 1200 });
+    expect(lenient.connections[0]!.findings).toEqual([]);
+  });
+
+  it('keepalive and a heartbeat both running', async () => {
+    const c = conv().handshake();
+    // A beat every 3 s (2 s after the previous probe's answer), a probe 1 s after each beat.
+    for (let i = 0; i < 6; i++) c.data(true, 6, 2).data(false, 6, 0.0003).probe(true, 1, 'ack');
+    const { report } = await run(c.frames);
+    const k = report.connections[0]!;
+    expect(k.heartbeat).toMatchObject({ from: 'client', requestBytes: 6, replyBytes: 6 });
+    expect(k.heartbeat!.period).toBeCloseTo(3, 2);
+    expect(k.findings.map((f) => f.rule)).toContain('keepalive-and-heartbeat');
+  });
+});

@@ -10,6 +10,7 @@ import { DECODED_TCP, decodeFrame, UNKNOWN_LINK_TYPE } from '../decode/decode.js
 import { Segment } from '../decode/segment.js';
 import { Tracker, type Connection } from './flows.js';
 import type { ConnectionReport, KeepaliveEvent, Report, Summary } from './model.js';
+import { DEFAULT_MIDDLEBOX_TIMEOUT, FindingTally, type LintOptions } from './lint.js';
 import { connectionReport, isoTime } from './timeline.js';
 
 export interface AnalyzeOptions {
@@ -17,6 +18,8 @@ export interface AnalyzeOptions {
   port?: number | undefined;
   /** Keep only connections with this address at either end. */
   host?: string | undefined;
+  /** Idle timeout (s) of the strictest middlebox on the path, for findings; default 300. */
+  middleboxTimeout?: number | undefined;
   /** Events as they happen. */
   onEvent?: ((event: KeepaliveEvent) => void) | undefined;
   /** Standard input, for the path `-` (tests pass their own). */
@@ -52,8 +55,11 @@ export class Analysis {
   private keepaliveProbes = 0;
   private zeroWindowProbes = 0;
   private connections = 0;
+  private readonly lint: LintOptions;
+  private readonly tally = new FindingTally();
 
   constructor(private readonly options: AnalyzeOptions = {}) {
+    this.lint = { middleboxTimeout: options.middleboxTimeout ?? DEFAULT_MIDDLEBOX_TIMEOUT };
     this.tracker = new Tracker({ onConnection: (c) => this.done.push(c), onEvent: options.onEvent });
   }
 
@@ -85,11 +91,12 @@ export class Analysis {
   drain(): ConnectionReport[] {
     const out: ConnectionReport[] = [];
     while (this.done.length > 0) {
-      const report = connectionReport(this.done.shift()!);
+      const report = connectionReport(this.done.shift()!, this.lint);
       if (!selects(report, this.options)) continue;
       this.keepaliveProbes += report.probes.length;
       this.zeroWindowProbes += report.zeroWindowProbes;
       this.connections++;
+      this.tally.add(report);
       out.push(report);
     }
     return out;
@@ -97,7 +104,7 @@ export class Analysis {
 
   /** Reports of every connection still open, as they stand now (for a live view); nothing is finalised. */
   snapshot(): ConnectionReport[] {
-    return this.tracker.openConnections().map((c) => connectionReport(c)).filter((r) => selects(r, this.options));
+    return this.tracker.openConnections().map((c) => connectionReport(c, this.lint)).filter((r) => selects(r, this.options));
   }
 
   /** End of input: finalise what is open; returns the last reports and the summary. */
@@ -119,6 +126,7 @@ export class Analysis {
         zeroWindowProbes: this.zeroWindowProbes,
         firstTime: this.firstSec < 0 ? null : isoTime(this.firstSec, this.firstNsec),
         lastTime: this.lastSec < 0 ? null : isoTime(this.lastSec, this.lastNsec),
+        findings: this.tally.findings(),
         warnings: all,
       },
     };

@@ -7,6 +7,7 @@
 import { ACK, FIN, RST, SYN, type Segment } from '../decode/segment.js';
 import { formatEndpoint } from '../decode/segment.js';
 import { readOptions } from '../decode/tcp.js';
+import { BeatTrack, onData } from './heartbeat.js';
 import { isOneByteZeroWindowProbe, looksLikeKeepalive, replyTo, REPLY_ACK, REPLY_NONE, type DirectionView } from './keepalive.js';
 import type { KeepaliveEvent, KeepaliveEventKind, ReplyKind, Side } from './model.js';
 import { seqAdd, seqGt } from './seq.js';
@@ -71,6 +72,8 @@ export class Direction implements DirectionView {
   readonly afterAnswerSamples: number[] = [];
   /** Gaps between unanswered probes, and from the last one to the prober's RST. */
   readonly intervalSamples: number[] = [];
+  /** Candidate application heartbeats sent by this side. */
+  readonly beats = new BeatTrack();
 }
 
 export class Connection {
@@ -89,6 +92,8 @@ export class Connection {
   firstT = 0;
   lastT = 0;
   packets = 0;
+  /** Longest silence between two segments of the connection (s). */
+  maxGap = 0;
   readonly probes: ProbeRecord[] = [];
   closedBy: 'fin' | 'rst' | null = null;
   closeT = 0;
@@ -244,6 +249,7 @@ export class Tracker {
     const sender = fromA ? conn.dirA : conn.dirB;
     const receiver = fromA ? conn.dirB : conn.dirA;
     const flags = seg.flags;
+    if (conn.packets > 0 && t - conn.lastT > conn.maxGap) conn.maxGap = t - conn.lastT;
     conn.packets++;
     sender.packets++;
     conn.lastFrame = seg.frameNumber;
@@ -321,6 +327,11 @@ export class Tracker {
       sender.zeroWindowProbes++;
       this.zeroWindowProbes++;
       this.emit('zero-window-probe', seg.frameNumber, conn, fromA);
+    }
+
+    // Application data (not a retransmission) feeds the heartbeat detector.
+    if (seg.payloadLen > 0 && !probe && !zeroWindowProbe && (flags & (SYN | RST)) === 0 && (!sender.nextSeqKnown || !seqGt(sender.nextSeq, seg.seq))) {
+      onData(sender.beats, receiver.beats, t, seg.payloadLen);
     }
 
     if ((flags & RST) !== 0) {

@@ -1,3 +1,6 @@
+import type { Heartbeat } from './heartbeat.js';
+
+export type { Heartbeat } from './heartbeat.js';
 /** The records the analysis produces: the JSON report's contract (version 1) and the library API. */
 
 export type Side = 'client' | 'server';
@@ -64,11 +67,24 @@ export interface ConnectionReport {
   probes: Probe[];
   keepalive: { client: KeepaliveSettings | null; server: KeepaliveSettings | null };
   zeroWindowProbes: number;
+  /** An application heartbeat keeping the connection alive (PING/PONG, empty frames), or null. */
+  heartbeat: Heartbeat | null;
+  /** Longest silence between two segments of the connection (s). */
+  longestSilence: number;
+  /** What this means for the person who must change something. */
+  findings: Finding[];
   /** How the connection ended within the capture. */
   closedBy: 'fin' | 'rst' | null;
   verdict: Verdict;
   /** One sentence a person can read. */
   explanation: string;
+}
+
+export interface Finding {
+  /** Stable rule name: idle-exceeds-middlebox, silent-gap, os-defaults, probes-unanswered, peer-reset, keepalive-and-heartbeat. */
+  rule: string;
+  severity: 'info' | 'warning' | 'error';
+  message: string;
 }
 
 export interface Summary {
@@ -80,6 +96,8 @@ export interface Summary {
   zeroWindowProbes: number;
   firstTime: string | null;
   lastTime: string | null;
+  /** One per rule that fired in any connection. */
+  findings: Finding[];
   warnings: string[];
 }
 

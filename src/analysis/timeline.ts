@@ -3,6 +3,8 @@
  * each side's probes reveal, and the verdict.
  */
 import { FATE_ALIVE, FATE_DEAD, FATE_RESET, FATE_WAITING, type Connection, type Direction, type ProbeRecord } from './flows.js';
+import { heartbeatOf } from './heartbeat.js';
+import { connectionFindings, DEFAULT_MIDDLEBOX_TIMEOUT, type LintOptions } from './lint.js';
 import type { Confidence, ConnectionReport, KeepaliveSettings, Probe, Side, Verdict } from './model.js';
 
 /** Known defaults: idle, interval, count (primer: "The three knobs"). */
@@ -206,9 +208,9 @@ function explain(conn: Connection, verdict: Verdict): string {
   return `${verdictWord}: ${s.charAt(0).toUpperCase()}${s.slice(1)}.`;
 }
 
-export function connectionReport(conn: Connection): ConnectionReport {
+export function connectionReport(conn: Connection, lint: LintOptions = { middleboxTimeout: DEFAULT_MIDDLEBOX_TIMEOUT }): ConnectionReport {
   const verdict = verdictOf(conn);
-  return {
+  const report: ConnectionReport = {
     client: conn.client,
     server: conn.server,
     rolesFrom: conn.rolesFrom,
@@ -220,8 +222,13 @@ export function connectionReport(conn: Connection): ConnectionReport {
     probes: conn.probes.map((p) => probeReport(conn, p)),
     keepalive: { client: inferSettings(conn.direction('client')), server: inferSettings(conn.direction('server')) },
     zeroWindowProbes: conn.dirA.zeroWindowProbes + conn.dirB.zeroWindowProbes,
+    heartbeat: heartbeatOf(conn.direction('client').beats, conn.direction('server').beats),
+    longestSilence: roundSeconds(conn.maxGap),
+    findings: [],
     closedBy: conn.closedBy,
     verdict,
     explanation: explain(conn, verdict),
   };
+  report.findings = connectionFindings(report, conn.maxGap, lint);
+  return report;
 }

@@ -1,0 +1,125 @@
+/**
+ * Application heartbeats: small payloads recurring at a regular period while the connection is
+ * otherwise idle (PING/PONG, an empty frame, MQTT PINGREQ, HTTP/2 PING…), one way or as
+ * request and reply. Kept per direction in fixed-size rings: memory does not grow with beats.
+ */
+import type { Side } from './model.js';
+
+/** Largest payload taken for a heartbeat (a TLS-wrapped PING is well below it; bulk is not). */
+export const HEARTBEAT_MAX_BYTES = 256;
+/** Shortest period taken for a heartbeat: faster recurring small segments are chatter, not beats. */
+const MIN_PERIOD_SECONDS = 0.5;
+/** Beats needed before a heartbeat is claimed. */
+const MIN_BEATS = 4;
+/** Largest relative spread (median absolute deviation over median) of a heartbeat's gaps. */
+const MAX_JITTER = 0.15;
+/** Share of gaps that must be free of other data for the connection to count as otherwise idle. */
+const MIN_QUIET_SHARE = 0.75;
+const RING = 64;
+
+export interface Heartbeat {
+  /** Seconds between beats (median). */
+  period: number;
+  /** Median absolute deviation of the gaps, relative to the period (0.02 = 2 %). */
+  jitter: number;
+  from: Side;
+  /** Median payload bytes of a beat. */
+  requestBytes: number;
+  /** Median payload bytes of the peer's reply, null when beats go unanswered (one-way). */
+  replyBytes: number | null;
+  /** Beats seen. */
+  count: number;
+}
+
+/** One direction's candidate beats. */
+export class BeatTrack {
+  count = 0;
+  lastT = Number.NaN;
+  private readonly gaps = new Float64Array(RING);
+  private readonly sizes = new Float64Array(RING);
+  private readonly replySizes = new Float64Array(RING);
+  replies = 0;
+  quietGaps = 0;
+  gapsSeen = 0;
+  /** Other data has passed (either way) since this side's last beat. */
+  busySinceLast = false;
+  /** This side's last beat is waiting for a reply. */
+  awaitingReply = false;
+
+  beat(t: number, bytes: number): void {
+    if (this.count > 0) {
+      this.gaps[this.gapsSeen % RING] = t - this.lastT;
+      this.gapsSeen++;
+      if (!this.busySinceLast) this.quietGaps++;
+    }
+    this.sizes[this.count % RING] = bytes;
+    this.count++;
+    this.lastT = t;
+    this.busySinceLast = false;
+    this.awaitingReply = true;
+  }
+
+  reply(bytes: number): void {
+    this.replySizes[this.replies % RING] = bytes;
+    this.replies++;
+    this.awaitingReply = false;
+  }
+
+  /** The heartbeat this side shows, or null. */
+  summary(from: Side): Heartbeat | null {
+    if (this.count < MIN_BEATS) return null;
+    const gaps = Array.from(this.gaps.subarray(0, Math.min(this.gapsSeen, RING)));
+    const period = median(gaps);
+    if (period < MIN_PERIOD_SECONDS) return null;
+    const jitter = median(gaps.map((g) => Math.abs(g - period))) / period;
+    if (jitter > MAX_JITTER) return null;
+    if (this.quietGaps < MIN_QUIET_SHARE * this.gapsSeen) return null;
+    const answered = this.replies >= 0.75 * this.count;
+    return {
+      period: Math.round(period * 1e6) / 1e6,
+      jitter: Math.round(jitter * 1e4) / 1e4,
+      from,
+      requestBytes: median(Array.from(this.sizes.subarray(0, Math.min(this.count, RING)))),
+      replyBytes: answered ? median(Array.from(this.replySizes.subarray(0, Math.min(this.replies, RING)))) : null,
+      count: this.count,
+    };
+  }
+}
+
+function median(xs: number[]): number {
+  const s = xs.sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Seconds within which the peer's small payload counts as the reply to a beat. */
+export const REPLY_WINDOW_SECONDS = 1;
+
+/**
+ * Feed one data segment (not a keepalive probe) of `bytes` from the side whose track is `mine`
+ * (the peer's is `theirs`) at time t.
+ */
+export function onData(mine: BeatTrack, theirs: BeatTrack, t: number, bytes: number): void {
+  const small = bytes <= HEARTBEAT_MAX_BYTES;
+  if (small && theirs.awaitingReply && t - theirs.lastT <= REPLY_WINDOW_SECONDS) {
+    // The answer to the peer's beat: not a beat of its own, and not "other data" either.
+    theirs.reply(bytes);
+    return;
+  }
+  if (small) {
+    // Small payloads never make the other side "busy": both ends may beat on their own.
+    mine.beat(t, bytes);
+    return;
+  }
+  mine.busySinceLast = true;
+  theirs.busySinceLast = true;
+  mine.awaitingReply = false;
+}
+
+/** The connection's heartbeat: the side with the more regular beats, if either has one. */
+export function heartbeatOf(client: BeatTrack, server: BeatTrack): Heartbeat | null {
+  const a = client.summary('client');
+  const b = server.summary('server');
+  if (a && b) return a.count >= b.count ? a : b;
+  return a ?? b;
+}

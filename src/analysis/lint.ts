@@ -1,0 +1,122 @@
+/**
+ * Findings: what the analysis means for the person who has to change something. Pure
+ * functions of a connection's report; one rule per concern, each with a stable name.
+ */
+import type { ConnectionReport, Finding, KeepaliveSettings, Side } from './model.js';
+
+/** Common middlebox idle timeouts (primer, "Middlebox idle timeouts"), in seconds. */
+export const MIDDLEBOX_TIMEOUTS: readonly { name: string; seconds: number }[] = [
+  { name: 'many home routers', seconds: 300 },
+  { name: 'Azure Load Balancer (default)', seconds: 240 },
+  { name: 'AWS Network Load Balancer', seconds: 350 },
+  { name: 'Google Cloud NAT (established)', seconds: 1200 },
+  { name: 'Linux conntrack (established)', seconds: 432_000 },
+];
+
+export const DEFAULT_MIDDLEBOX_TIMEOUT = 300;
+
+export interface LintOptions {
+  /** Idle timeout (s) of the strictest middlebox on the path. */
+  middleboxTimeout: number;
+}
+
+const DEFAULTS_TEXT = { linux: 'Linux defaults (7200 s / 75 s / 9)', windows: 'Windows defaults (7200 s / 1 s / 10)', macos: 'macOS defaults (7200 s / 75 s / 8)' };
+const DEFAULT_FIGURES = { linux: [7200, 75, 9], windows: [7200, 1, 10], macos: [7200, 75, 8] } as const;
+
+export function duration(s: number): string {
+  if (s < 1) return `${Math.round(s * 1000)} ms`;
+  if (s < 120) return `${+s.toFixed(s < 10 ? 2 : 1)} s`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = Math.round(s % 60);
+  return h > 0 ? `${h} h ${m} min` : `${m} min${sec ? ` ${sec} s` : ''}`;
+}
+
+function sideFindings(side: Side, s: KeepaliveSettings, c: ConnectionReport, options: LintOptions): Finding[] {
+  const out: Finding[] = [];
+  if (s.idle !== null && s.idle > options.middleboxTimeout) {
+    out.push({
+      rule: 'idle-exceeds-middlebox',
+      severity: 'warning',
+      message: `the ${side}'s keepalive idle (${duration(s.idle)}) is longer than a ${duration(options.middleboxTimeout)} middlebox idle timeout: a NAT or load balancer can forget the connection before the first probe; set the idle below it`,
+    });
+  }
+  if (s.defaults !== null) {
+    const [idle, interval, count] = DEFAULT_FIGURES[s.defaults];
+    const detect = idle + interval * count;
+    out.push({
+      rule: 'os-defaults',
+      severity: 'info',
+      message: `the ${side} uses ${DEFAULTS_TEXT[s.defaults]}: a vanished peer is noticed only after ${idle} + ${count} × ${interval} = ${detect} s (${duration(detect)})`,
+    });
+  }
+  const mine = c.probes.filter((p) => p.from === side);
+  const unanswered = mine.filter((p) => p.reply.kind === 'none').length;
+  if (unanswered > 0) {
+    out.push({
+      rule: 'probes-unanswered',
+      severity: c.verdict === 'dead' ? 'error' : 'warning',
+      message: `${unanswered} of the ${side}'s ${mine.length} keepalive probes went unanswered${c.verdict === 'dead' ? ': the peer was unreachable and the connection was dropped' : ''}`,
+    });
+  }
+  return out;
+}
+
+/** Findings for one connection. */
+export function connectionFindings(c: ConnectionReport, maxSilence: number, options: LintOptions): ConnectionReport['findings'] {
+  const out: Finding[] = [];
+  for (const side of ['client', 'server'] as const) {
+    const s = c.keepalive[side];
+    if (s) out.push(...sideFindings(side, s, c, options));
+  }
+  if (c.verdict === 'reset') {
+    out.push({ rule: 'peer-reset', severity: 'error', message: 'a keepalive probe was answered by RST: the peer had lost the connection (rebooted, or its application aborted)' });
+  }
+  const keepalive = c.probes.length > 0;
+  if (!keepalive && c.heartbeat === null && maxSilence > options.middleboxTimeout) {
+    out.push({
+      rule: 'silent-gap',
+      severity: 'warning',
+      message: `the connection was silent for ${duration(maxSilence)} with neither keepalive nor an application heartbeat: longer than a ${duration(options.middleboxTimeout)} middlebox idle timeout, and a dead peer would go unnoticed`,
+    });
+  }
+  if (keepalive && c.heartbeat !== null) {
+    out.push({
+      rule: 'keepalive-and-heartbeat',
+      severity: 'info',
+      message: `both TCP keepalive and an application heartbeat (every ${duration(c.heartbeat.period)} from the ${c.heartbeat.from}) keep this connection alive; the heartbeat alone also proves the peer application responds`,
+    });
+  }
+  return out;
+}
+
+/**
+ * The summary's findings, tallied as connections stream past (nothing kept but one example
+ * per rule): one finding per rule that fired, with how many connections it concerns.
+ */
+export class FindingTally {
+  private readonly byRule = new Map<string, { severity: Finding['severity']; n: number; example: string }>();
+
+  add(c: ConnectionReport): void {
+    const rank = { info: 0, warning: 1, error: 2 };
+    const seen = new Set<string>();
+    for (const f of c.findings) {
+      if (seen.has(f.rule)) continue;
+      seen.add(f.rule);
+      const e = this.byRule.get(f.rule);
+      if (!e) this.byRule.set(f.rule, { severity: f.severity, n: 1, example: `${c.client} → ${c.server}: ${f.message}` });
+      else {
+        e.n++;
+        if (rank[f.severity] > rank[e.severity]) e.severity = f.severity;
+      }
+    }
+  }
+
+  findings(): Finding[] {
+    return [...this.byRule].map(([rule, e]) => ({
+      rule,
+      severity: e.severity,
+      message: e.n === 1 ? e.example : `${e.n} connections; for example ${e.example}`,
+    }));
+  }
+}
