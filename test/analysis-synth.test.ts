@@ -243,3 +243,22 @@ describe('findings', () => {
     expect(k.findings.map((f) => f.rule)).toContain('keepalive-and-heartbeat');
   });
 });
+
+describe('bounded memory per connection', () => {
+  it('a connection probing 1500 times keeps the first and last 500 probes and counts the rest', async () => {
+    const c = conv().handshake().data(true, 10, 0.01);
+    for (let i = 0; i < 1499; i++) c.probe(true, 60, 'ack');
+    c.probe(true, 60, 'none').probe(true, 5, 'none').rst(true, 5);
+    const { report } = await run(c.frames);
+    const k = report.connections[0]!;
+    expect(k.probes).toHaveLength(1000);
+    expect(k.probesOmitted).toBe(501);
+    expect(report.summary.keepaliveProbes).toBe(1501);
+    expect(k.probes[0]!.frame).toBe(6); // after the handshake (3) and one data segment with its ACK (2)
+    expect(k.probes[999]!.reply.kind).toBe('none');
+    expect(k.verdict).toBe('dead');
+    expect(k.keepalive.client).toMatchObject({ probes: 1501, acked: 1499, unanswered: 2, count: 2 });
+    expect(k.keepalive.client!.samples.afterAnswer).toBe(1499);
+    expect(k.keepalive.client!.interval).toBeCloseTo(5, 3);
+  });
+});

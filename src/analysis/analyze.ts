@@ -93,7 +93,7 @@ export class Analysis {
     while (this.done.length > 0) {
       const report = connectionReport(this.done.shift()!, this.lint);
       if (!selects(report, this.options)) continue;
-      this.keepaliveProbes += report.probes.length;
+      this.keepaliveProbes += report.probes.length + report.probesOmitted;
       this.zeroWindowProbes += report.zeroWindowProbes;
       this.connections++;
       this.tally.add(report);

@@ -10,6 +10,7 @@ import { readOptions } from '../decode/tcp.js';
 import { BeatTrack, onData } from './heartbeat.js';
 import { isOneByteZeroWindowProbe, looksLikeKeepalive, replyTo, REPLY_ACK, REPLY_NONE, type DirectionView } from './keepalive.js';
 import type { KeepaliveEvent, KeepaliveEventKind, ReplyKind, Side } from './model.js';
+import { HeadTail, SampleRing } from './bounded.js';
 import { seqAdd, seqGt } from './seq.js';
 
 /** Segments of a closed connection (its last ACK, a repeated RST) still belong to it for this long. */
@@ -67,11 +68,17 @@ export class Direction implements DirectionView {
   oneByteProbes = 0;
   probes = 0;
   /** Gaps from other activity (data, ACKs of data, window updates) to the first probe. */
-  readonly idleSamples: number[] = [];
+  readonly idleSamples = new SampleRing();
   /** Gaps from the ACK of this side's previous probe to its next probe. */
-  readonly afterAnswerSamples: number[] = [];
+  readonly afterAnswerSamples = new SampleRing();
   /** Gaps between unanswered probes, and from the last one to the prober's RST. */
-  readonly intervalSamples: number[] = [];
+  readonly intervalSamples = new SampleRing();
+  /** Probes answered by ACK, by RST. */
+  ackedProbes = 0;
+  resetProbes = 0;
+  /** The probe answered by RST and the RST's frame. */
+  resetProbeFrame = 0;
+  resetReplyFrame = 0;
   /** Candidate application heartbeats sent by this side. */
   readonly beats = new BeatTrack();
 }
@@ -94,7 +101,8 @@ export class Connection {
   packets = 0;
   /** Longest silence between two segments of the connection (s). */
   maxGap = 0;
-  readonly probes: ProbeRecord[] = [];
+  /** Probes kept for the report: the first 500 and the last 500 (the ones in between are counted). */
+  readonly probes = new HeadTail<ProbeRecord>();
   closedBy: 'fin' | 'rst' | null = null;
   closeT = 0;
   finalized = false;
@@ -277,6 +285,12 @@ export class Tracker {
         pending.replyT = t;
         receiver.pending = null;
         receiver.fate = reply === REPLY_ACK ? FATE_ALIVE : FATE_RESET;
+        if (reply === REPLY_ACK) receiver.ackedProbes++;
+        else {
+          receiver.resetProbes++;
+          receiver.resetProbeFrame = pending.frame;
+          receiver.resetReplyFrame = seg.frameNumber;
+        }
         answersProbe = reply === REPLY_ACK && seg.payloadLen === 0;
         this.emit(reply === REPLY_ACK ? 'reply-ack' : 'reply-rst', seg.frameNumber, conn, !fromA);
       }

@@ -50,13 +50,11 @@ function sideFindings(side: Side, s: KeepaliveSettings, c: ConnectionReport, opt
       message: `the ${side} uses ${DEFAULTS_TEXT[s.defaults]}: a vanished peer is noticed only after ${idle} + ${count} × ${interval} = ${detect} s (${duration(detect)})`,
     });
   }
-  const mine = c.probes.filter((p) => p.from === side);
-  const unanswered = mine.filter((p) => p.reply.kind === 'none').length;
-  if (unanswered > 0) {
+  if (s.unanswered > 0) {
     out.push({
       rule: 'probes-unanswered',
       severity: c.verdict === 'dead' ? 'error' : 'warning',
-      message: `${unanswered} of the ${side}'s ${mine.length} keepalive probes went unanswered${c.verdict === 'dead' ? ': the peer was unreachable and the connection was dropped' : ''}`,
+      message: `${s.unanswered} of the ${side}'s ${s.probes} keepalive probes went unanswered${c.verdict === 'dead' ? ': the peer was unreachable and the connection was dropped' : ''}`,
     });
   }
   return out;

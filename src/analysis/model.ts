@@ -46,6 +46,10 @@ export interface KeepaliveSettings {
   /** Known operating-system defaults the observed values match, if any. */
   defaults: 'linux' | 'windows' | 'macos' | null;
   confidence: { idle: Confidence; interval: Confidence; count: Confidence };
+  /** Probes this side sent, answered by ACK, and left unanswered (RST answers are the rest). */
+  probes: number;
+  acked: number;
+  unanswered: number;
   /** How many gaps each figure rests on (`afterAnswer`: gaps from a probe's ACK to the next probe). */
   samples: { idle: number; interval: number; afterAnswer: number };
   /** Why a figure is null, in words. */
@@ -64,7 +68,10 @@ export interface ConnectionReport {
   firstTime: string;
   lastTime: string;
   packets: number;
+  /** The probes: all of them, or the first 500 and the last 500 of a connection that sent more. */
   probes: Probe[];
+  /** Probes sent but not listed (beyond the first and last 500). */
+  probesOmitted: number;
   keepalive: { client: KeepaliveSettings | null; server: KeepaliveSettings | null };
   zeroWindowProbes: number;
   /** An application heartbeat keeping the connection alive (PING/PONG, empty frames), or null. */

@@ -3,6 +3,7 @@
  * each side's probes reveal, and the verdict.
  */
 import { FATE_ALIVE, FATE_DEAD, FATE_RESET, FATE_WAITING, type Connection, type Direction, type ProbeRecord } from './flows.js';
+import { SampleRing } from './bounded.js';
 import { heartbeatOf } from './heartbeat.js';
 import { connectionFindings, DEFAULT_MIDDLEBOX_TIMEOUT, type LintOptions } from './lint.js';
 import type { Confidence, ConnectionReport, KeepaliveSettings, Probe, Side, Verdict } from './model.js';
@@ -24,14 +25,16 @@ export function roundSeconds(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
 
-function median(xs: readonly number[]): number {
+function median(xs: readonly number[] | SampleRing): number {
+  if (xs instanceof SampleRing) xs = xs.kept();
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** high: 3+ samples within 10 % of their median; medium: 1–2 samples; low: samples disagree. */
-function confidenceOf(xs: readonly number[]): Confidence {
+function confidenceOf(ring: SampleRing): Confidence {
+  const xs = ring.kept();
   if (xs.length === 0) return 'none';
   const m = median(xs);
   const spread = xs.every((x) => Math.abs(x - m) <= 0.1 * m + 0.005);
@@ -55,19 +58,19 @@ export function inferSettings(dir: Direction): KeepaliveSettings | null {
   const retries = dir.intervalSamples;
   const unknown: KeepaliveSettings['unknown'] = {};
   const notes: string[] = [];
-  const answeredGap = afterAnswer.length > 0 ? median(afterAnswer) : null;
+  const answeredGap = afterAnswer.count > 0 ? median(afterAnswer) : null;
 
   let interval: number | null = null;
   let intervalConfidence: Confidence = 'none';
   let intervalAtMost: number | null = null;
-  if (retries.length > 0) {
+  if (retries.count > 0) {
     interval = median(retries);
     intervalConfidence = confidenceOf(retries);
   }
 
   let idle: number | null = null;
   let idleConfidence: Confidence = 'none';
-  if (fresh.length > 0) {
+  if (fresh.count > 0) {
     idle = median(fresh);
     idleConfidence = confidenceOf(fresh);
   } else if (answeredGap !== null && (interval === null || clearlyLonger(answeredGap, interval))) {
@@ -81,7 +84,7 @@ export function inferSettings(dir: Direction): KeepaliveSettings | null {
     unknown.idle = 'no probe followed a captured segment from the peer (the capture starts mid-episode)';
   }
 
-  if (interval === null && answeredGap !== null && idle !== null && fresh.length > 0) {
+  if (interval === null && answeredGap !== null && idle !== null && fresh.count > 0) {
     if (clearlyLonger(answeredGap, idle)) {
       // Answered probes came further apart than idle: Linux waited out the interval.
       interval = answeredGap;
@@ -126,7 +129,10 @@ export function inferSettings(dir: Direction): KeepaliveSettings | null {
     style,
     defaults,
     confidence: { idle: idleConfidence, interval: intervalConfidence, count: count !== null ? 'high' : 'none' },
-    samples: { idle: fresh.length, interval: retries.length, afterAnswer: afterAnswer.length },
+    samples: { idle: fresh.count, interval: retries.count, afterAnswer: afterAnswer.count },
+    probes: dir.probes,
+    acked: dir.ackedProbes,
+    unanswered: dir.probes - dir.ackedProbes - dir.resetProbes,
     unknown,
     notes,
   };
@@ -175,25 +181,23 @@ function explain(conn: Connection, verdict: Verdict): string {
     const dir = conn.direction(side);
     if (dir.probes === 0) return null;
     const peer = side === 'client' ? 'server' : 'client';
-    const mine = conn.probes.filter((p) => conn.sideOf(p.fromA) === side);
-    const acked = mine.filter((p) => p.reply === 'ack').length;
+    const acked = dir.ackedProbes;
     const idle =
-      dir.idleSamples.length > 0
+      dir.idleSamples.count > 0
         ? `after ${secs(median(dir.idleSamples))} idle`
-        : dir.afterAnswerSamples.length > 0
+        : dir.afterAnswerSamples.count > 0
           ? `every ${secs(median(dir.afterAnswerSamples))} after each answer`
           : 'with no captured activity before';
     let s = `the ${side} sent ${dir.probes} keepalive probe${dir.probes === 1 ? '' : 's'} (${idle})`;
     if (dir.fate === FATE_RESET) {
-      const rst = mine.find((p) => p.reply === 'rst');
-      s += `; the ${peer} answered frame ${rst?.frame} with RST (frame ${rst?.replyFrame}): it no longer knew the connection (rebooted or aborted)`;
+      s += `; the ${peer} answered frame ${dir.resetProbeFrame} with RST (frame ${dir.resetReplyFrame}): it no longer knew the connection (rebooted or aborted)`;
     } else if (dir.fate === FATE_DEAD) {
-      const gap = dir.intervalSamples.length > 0 ? ` ${secs(median(dir.intervalSamples))} apart` : '';
+      const gap = dir.intervalSamples.count > 0 ? ` ${secs(median(dir.intervalSamples))} apart` : '';
       s += `; the last ${dir.gaveUpAfter} went unanswered${gap}, so the ${side} gave up and reset the connection (frame ${dir.gaveUpFrame}): the ${peer} was unreachable`;
     } else if (dir.fate === FATE_WAITING) {
       s += `; the capture ended with the last ${dir.probeOrdinal} unanswered, before the ${side} gave up or heard back`;
     } else if (acked > 0) {
-      s += `; the ${peer} answered ${acked === mine.length ? 'every one' : `${acked} of them`} with an ACK`;
+      s += `; the ${peer} answered ${acked === dir.probes ? 'every one' : `${acked} of them`} with an ACK`;
     }
     return s;
   };
@@ -219,7 +223,8 @@ export function connectionReport(conn: Connection, lint: LintOptions = { middleb
     firstTime: isoTime(conn.firstSec, conn.firstNsec),
     lastTime: isoTime(conn.lastSec, conn.lastNsec),
     packets: conn.packets,
-    probes: conn.probes.map((p) => probeReport(conn, p)),
+    probes: conn.probes.items().map((p) => probeReport(conn, p)),
+    probesOmitted: conn.probes.omitted,
     keepalive: { client: inferSettings(conn.direction('client')), server: inferSettings(conn.direction('server')) },
     zeroWindowProbes: conn.dirA.zeroWindowProbes + conn.dirB.zeroWindowProbes,
     heartbeat: heartbeatOf(conn.direction('client').beats, conn.direction('server').beats),
