@@ -3,23 +3,25 @@
  * connection probing every second for a week keeps the same memory as one probing for a minute.
  */
 
-/** The most recent `capacity` samples of a timing (medians are taken over them), and how many there were. */
+/**
+ * The most recent `capacity` samples of a timing (medians are taken over them), and how many
+ * there were. Grows as samples come (most connections have none or a few), then wraps.
+ */
 export class SampleRing {
   count = 0;
-  private readonly values: Float64Array;
+  private readonly values: number[] = [];
 
-  constructor(readonly capacity = 256) {
-    this.values = new Float64Array(capacity);
-  }
+  constructor(readonly capacity = 256) {}
 
   push(x: number): void {
-    this.values[this.count % this.capacity] = x;
+    if (this.values.length < this.capacity) this.values.push(x);
+    else this.values[this.count % this.capacity] = x;
     this.count++;
   }
 
   /** The kept samples (order not significant). */
   kept(): number[] {
-    return Array.from(this.values.subarray(0, Math.min(this.count, this.capacity)));
+    return this.values.slice();
   }
 }
 

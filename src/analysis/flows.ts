@@ -7,7 +7,7 @@
 import { ACK, FIN, RST, SYN, type Segment } from '../decode/segment.js';
 import { formatEndpoint } from '../decode/segment.js';
 import { readOptions } from '../decode/tcp.js';
-import { BeatTrack, onData } from './heartbeat.js';
+import { BeatTrack, HEARTBEAT_MAX_BYTES, onData } from './heartbeat.js';
 import { isOneByteZeroWindowProbe, looksLikeKeepalive, replyTo, REPLY_ACK, REPLY_NONE, type DirectionView } from './keepalive.js';
 import type { KeepaliveEvent, KeepaliveEventKind, ReplyKind, Side } from './model.js';
 import { HeadTail, SampleRing } from './bounded.js';
@@ -79,8 +79,8 @@ export class Direction implements DirectionView {
   /** The probe answered by RST and the RST's frame. */
   resetProbeFrame = 0;
   resetReplyFrame = 0;
-  /** Candidate application heartbeats sent by this side. */
-  readonly beats = new BeatTrack();
+  /** Candidate application heartbeats sent by this side (made at the connection's first small payload). */
+  beats: BeatTrack | null = null;
 }
 
 export class Connection {
@@ -345,7 +345,11 @@ export class Tracker {
 
     // Application data (not a retransmission) feeds the heartbeat detector.
     if (seg.payloadLen > 0 && !probe && !zeroWindowProbe && (flags & (SYN | RST)) === 0 && (!sender.nextSeqKnown || !seqGt(sender.nextSeq, seg.seq))) {
-      onData(sender.beats, receiver.beats, t, seg.payloadLen);
+      if (sender.beats === null && seg.payloadLen <= HEARTBEAT_MAX_BYTES) {
+        sender.beats = new BeatTrack();
+        receiver.beats = new BeatTrack();
+      }
+      if (sender.beats !== null) onData(sender.beats, receiver.beats!, t, seg.payloadLen);
     }
 
     if ((flags & RST) !== 0) {

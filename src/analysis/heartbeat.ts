@@ -3,6 +3,7 @@
  * otherwise idle (PING/PONG, an empty frame, MQTT PINGREQ, HTTP/2 PING…), one way or as
  * request and reply. Kept per direction in fixed-size rings: memory does not grow with beats.
  */
+import { SampleRing } from './bounded.js';
 import type { Side } from './model.js';
 
 /** Largest payload taken for a heartbeat (a TLS-wrapped PING is well below it; bulk is not). */
@@ -35,9 +36,9 @@ export interface Heartbeat {
 export class BeatTrack {
   count = 0;
   lastT = Number.NaN;
-  private readonly gaps = new Float64Array(RING);
-  private readonly sizes = new Float64Array(RING);
-  private readonly replySizes = new Float64Array(RING);
+  private readonly gaps = new SampleRing(RING);
+  private readonly sizes = new SampleRing(RING);
+  private readonly replySizes = new SampleRing(RING);
   replies = 0;
   quietGaps = 0;
   gapsSeen = 0;
@@ -48,11 +49,11 @@ export class BeatTrack {
 
   beat(t: number, bytes: number): void {
     if (this.count > 0) {
-      this.gaps[this.gapsSeen % RING] = t - this.lastT;
+      this.gaps.push(t - this.lastT);
       this.gapsSeen++;
       if (!this.busySinceLast) this.quietGaps++;
     }
-    this.sizes[this.count % RING] = bytes;
+    this.sizes.push(bytes);
     this.count++;
     this.lastT = t;
     this.busySinceLast = false;
@@ -60,7 +61,7 @@ export class BeatTrack {
   }
 
   reply(bytes: number): void {
-    this.replySizes[this.replies % RING] = bytes;
+    this.replySizes.push(bytes);
     this.replies++;
     this.awaitingReply = false;
   }
@@ -68,7 +69,7 @@ export class BeatTrack {
   /** The heartbeat this side shows, or null. */
   summary(from: Side): Heartbeat | null {
     if (this.count < MIN_BEATS) return null;
-    const gaps = Array.from(this.gaps.subarray(0, Math.min(this.gapsSeen, RING)));
+    const gaps = this.gaps.kept();
     const period = median(gaps);
     if (period < MIN_PERIOD_SECONDS) return null;
     const jitter = median(gaps.map((g) => Math.abs(g - period))) / period;
@@ -79,8 +80,8 @@ export class BeatTrack {
       period: Math.round(period * 1e6) / 1e6,
       jitter: Math.round(jitter * 1e4) / 1e4,
       from,
-      requestBytes: median(Array.from(this.sizes.subarray(0, Math.min(this.count, RING)))),
-      replyBytes: answered ? median(Array.from(this.replySizes.subarray(0, Math.min(this.replies, RING)))) : null,
+      requestBytes: median(this.sizes.kept()),
+      replyBytes: answered ? median(this.replySizes.kept()) : null,
       count: this.count,
     };
   }
@@ -117,9 +118,9 @@ export function onData(mine: BeatTrack, theirs: BeatTrack, t: number, bytes: num
 }
 
 /** The connection's heartbeat: the side with the more regular beats, if either has one. */
-export function heartbeatOf(client: BeatTrack, server: BeatTrack): Heartbeat | null {
-  const a = client.summary('client');
-  const b = server.summary('server');
+export function heartbeatOf(client: BeatTrack | null, server: BeatTrack | null): Heartbeat | null {
+  const a = client?.summary('client') ?? null;
+  const b = server?.summary('server') ?? null;
   if (a && b) return a.count >= b.count ? a : b;
   return a ?? b;
 }

@@ -15,9 +15,16 @@ const KNOWN_DEFAULTS = [
   { name: 'macos', idle: 7200, interval: 75, count: 8 },
 ] as const;
 
+let isoSec = Number.NaN;
+let isoPrefix = '';
+
+/** ISO-8601 UTC with nanoseconds. Times come in capture order, so the date part is cached per second. */
 export function isoTime(sec: number, nsec: number): string {
-  const base = new Date(sec * 1000).toISOString(); // 2026-11-22T04:16:35.000Z
-  return `${base.slice(0, 19)}.${String(nsec).padStart(9, '0')}Z`;
+  if (sec !== isoSec) {
+    isoSec = sec;
+    isoPrefix = new Date(sec * 1000).toISOString().slice(0, 19); // 2026-11-22T04:16:35
+  }
+  return `${isoPrefix}.${String(nsec).padStart(9, '0')}Z`;
 }
 
 /** Seconds, rounded to the microsecond for the report. */
