@@ -1,0 +1,109 @@
+// Mutations of real captures for the fuzzer (scripts/fuzz.mjs) and the fixed-seed subset in
+// the tests (test/fuzz.test.ts). Pure functions of (bytes, random): no project imports.
+import { gzipSync } from 'node:zlib';
+
+/** Small, fast, seedable PRNG (mulberry32). */
+export function prng(seed) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  next.int = (n) => Math.floor(next() * n);
+  return next;
+}
+
+/** Offsets of the length and type fields a reader trusts: record/block headers of pcap and pcapng. */
+export function structuralFields(b) {
+  const fields = [];
+  if (b.length < 24) return fields;
+  const m = b.readUInt32LE(0);
+  if (m === 0xa1b2c3d4 || m === 0xa1b23c4d || m === 0xd4c3b2a1 || m === 0x4d3cb2a1) {
+    const le = m === 0xa1b2c3d4 || m === 0xa1b23c4d;
+    fields.push({ at: 16, size: 4 }, { at: 20, size: 4 }); // snaplen, link type
+    let o = 24;
+    while (o + 16 <= b.length) {
+      fields.push({ at: o + 8, size: 4 }, { at: o + 12, size: 4 }, { at: o + 4, size: 4 });
+      const len = le ? b.readUInt32LE(o + 8) : b.readUInt32BE(o + 8);
+      o += 16 + len;
+    }
+  } else if (m === 0x0a0d0d0a) {
+    let o = 0;
+    let le = true;
+    while (o + 12 <= b.length) {
+      if (b.readUInt32LE(o) === 0x0a0d0d0a) le = b.readUInt32LE(o + 8) === 0x1a2b3c4d;
+      const len = le ? b.readUInt32LE(o + 4) : b.readUInt32BE(o + 4);
+      fields.push({ at: o, size: 4 }, { at: o + 4, size: 4 });
+      const type = le ? b.readUInt32LE(o) : b.readUInt32BE(o);
+      if (type === 6 && o + 28 <= b.length) fields.push({ at: o + 8, size: 4 }, { at: o + 20, size: 4 }, { at: o + 24, size: 4 });
+      if (type === 1 && o + 16 <= b.length) fields.push({ at: o + 8, size: 2 }, { at: o + 12, size: 4 });
+      if (len < 12 || len % 4 !== 0) break;
+      o += len;
+    }
+  }
+  return fields;
+}
+
+const SPECIAL = [0, 1, 2, 3, 4, 0x7f, 0x80, 0xff, 0xffff, 0x7fffffff, 0xffffffff, 12, 16, 65535, 262144, 262145];
+
+/** One mutation of `orig`: returns { name, bytes }. */
+export function mutate(orig, rnd) {
+  const kind = rnd.int(6);
+  const b = Buffer.from(orig);
+  switch (kind) {
+    case 0: {
+      const flips = 1 + rnd.int(8);
+      for (let i = 0; i < flips; i++) {
+        const at = rnd.int(b.length);
+        b[at] ^= 1 << rnd.int(8);
+      }
+      return { name: `bitflip×${flips}`, bytes: b };
+    }
+    case 1: {
+      const at = rnd.int(orig.length + 1);
+      return { name: `cut@${at}`, bytes: b.subarray(0, at) };
+    }
+    case 2: {
+      const fields = structuralFields(b);
+      if (fields.length === 0) return { name: 'noop', bytes: b };
+      const f = fields[rnd.int(fields.length)];
+      const v = rnd() < 0.7 ? SPECIAL[rnd.int(SPECIAL.length)] : rnd.int(2 ** 32);
+      if (f.at + f.size <= b.length) {
+        if (f.size === 4) b.writeUInt32LE(v >>> 0, f.at);
+        else b.writeUInt16LE(v & 0xffff, f.at);
+      }
+      return { name: `field@${f.at}=${v}`, bytes: b };
+    }
+    case 3: {
+      // Random bytes spliced into the middle (a corrupt block).
+      const at = rnd.int(b.length);
+      const n = 1 + rnd.int(64);
+      const junk = Buffer.alloc(n);
+      for (let i = 0; i < n; i++) junk[i] = rnd.int(256);
+      return { name: `splice@${at}+${n}`, bytes: Buffer.concat([b.subarray(0, at), junk, b.subarray(at)]) };
+    }
+    case 4: {
+      // Gzip the capture, then damage or cut the compressed stream.
+      const gz = Buffer.from(gzipSync(orig));
+      if (rnd() < 0.5) {
+        const at = 10 + rnd.int(Math.max(1, gz.length - 10));
+        gz[at] ^= 1 << rnd.int(8);
+        return { name: `gzip-flip@${at}`, bytes: gz };
+      }
+      const at = rnd.int(gz.length);
+      return { name: `gzip-cut@${at}`, bytes: gz.subarray(0, at) };
+    }
+    default: {
+      // Inside a frame: flip bytes past the record headers (IP/TCP header fields).
+      const flips = 1 + rnd.int(4);
+      for (let i = 0; i < flips; i++) {
+        const at = 24 + rnd.int(Math.max(1, b.length - 24));
+        if (at < b.length) b[at] = rnd.int(256);
+      }
+      return { name: `frame-bytes×${flips}`, bytes: b };
+    }
+  }
+}

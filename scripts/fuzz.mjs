@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// Fuzz the full analysis with mutated real captures (fixtures/): bit flips, cuts at any offset,
+// length and type fields set to 0, 1, max and random, junk spliced in, gzip streams damaged.
+// Pass: every input ends in a report or a CaptureError (exit 2 with file, offset, cause);
+// nothing else thrown, no input over 1 s, memory bounded. Crashers are written to
+// fuzz-crashers/ to become fixtures.
+//   node scripts/fuzz.mjs [--cases 1000000] [--seed 1] [--max-ms 1000]
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { analyzeToReport } from '../dist/analysis/analyze.js';
+import { CaptureError } from '../dist/capture/errors.js';
+import { mutate, prng } from './fuzz-lib.mjs';
+
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+const cases = arg('cases', 1_000_000);
+const seed = arg('seed', 1);
+const maxMs = arg('max-ms', 1000);
+const root = new URL('..', import.meta.url).pathname;
+const dir = join(root, 'fixtures');
+const inputs = readdirSync(dir)
+  .filter((f) => /\.(pcap|pcapng)$/.test(f))
+  .map((f) => ({ name: f, bytes: readFileSync(join(dir, f)) }));
+
+const rnd = prng(seed);
+const t0 = Date.now();
+let reports = 0;
+let captureErrors = 0;
+let crashes = 0;
+let slow = 0;
+let peakRss = 0;
+for (let i = 1; i <= cases; i++) {
+  const input = inputs[rnd.int(inputs.length)];
+  const m = mutate(input.bytes, rnd);
+  const start = performance.now();
+  try {
+    await analyzeToReport(['-'], { stdin: (async function* () { yield m.bytes; })() });
+    reports++;
+  } catch (err) {
+    if (err instanceof CaptureError) captureErrors++;
+    else {
+      crashes++;
+      mkdirSync(join(root, 'fuzz-crashers'), { recursive: true });
+      const out = join(root, 'fuzz-crashers', `${input.name}.${seed}.${i}.bin`);
+      writeFileSync(out, m.bytes);
+      console.error(`CRASH case ${i} (${input.name}, ${m.name}): ${err?.stack ?? err}\n  saved ${out}`);
+    }
+  }
+  const ms = performance.now() - start;
+  if (ms > maxMs) {
+    slow++;
+    console.error(`SLOW case ${i} (${input.name}, ${m.name}): ${ms.toFixed(0)} ms`);
+  }
+  if (i % 10000 === 0 || i === cases) {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const s = (Date.now() - t0) / 1000;
+    console.log(`${i} cases, ${(i / s).toFixed(0)}/s: ${reports} reports, ${captureErrors} capture errors, ${crashes} crashes, ${slow} slow, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
+  }
+}
+process.exitCode = crashes > 0 || slow > 0 ? 1 : 0;
