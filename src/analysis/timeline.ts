@@ -18,8 +18,16 @@ const KNOWN_DEFAULTS = [
 let isoSec = Number.NaN;
 let isoPrefix = '';
 
-/** ISO-8601 UTC with nanoseconds. Times come in capture order, so the date part is cached per second. */
+/** Largest |seconds| a JavaScript Date holds (±8.64e15 ms, ECMA-262 §21.4.1.1). */
+const MAX_DATE_SECONDS = 8.64e12;
+
+/**
+ * ISO-8601 UTC with nanoseconds. Times come in capture order, so the date part is cached per
+ * second. A corrupt timestamp beyond any calendar (a damaged if_tsresol, say) is written as
+ * seconds since 1970 instead, so the report still says what the file held.
+ */
 export function isoTime(sec: number, nsec: number): string {
+  if (!(Math.abs(sec) <= MAX_DATE_SECONDS)) return `${sec}.${String(nsec).padStart(9, '0')}s since 1970 (out of calendar range)`;
   if (sec !== isoSec) {
     isoSec = sec;
     isoPrefix = new Date(sec * 1000).toISOString().slice(0, 19); // 2026-11-22T04:16:35
