@@ -8,3 +8,9 @@ export { decodeFrame, DECODED_TCP, NOT_TCP, UNKNOWN_LINK_TYPE } from './decode/d
 export { Segment, formatEndpoint } from './decode/segment.js';
 export { renderJson } from './report/json.js';
 export { renderText } from './report/text.js';
+export { renderCsv, CSV_COLUMNS } from './report/csv.js';
+export { renderMarkdown, renderCheckMarkdown } from './report/markdown.js';
+export { renderHtml } from './report/html.js';
+export { renderJunit } from './report/junit.js';
+export { evaluate, evaluateConnection, parseDuration, parseTolerance, renderCheckText, type Expectations, type CheckOutcome, type CheckResult, type Tolerance } from './report/check.js';
+export { MIDDLEBOX_TIMEOUTS, DEFAULT_MIDDLEBOX_TIMEOUT } from './analysis/lint.js';

@@ -1,0 +1,89 @@
+/** Small formatting helpers every renderer shares, so a figure reads the same in each format. */
+import type { ConnectionReport, KeepaliveSettings, Side } from '../analysis/model.js';
+
+/** Up to `digits` decimals, trailing zeros dropped: 1.010 → "1.01", 2.000 → "2". */
+function trimmed(x: number, digits: number): string {
+  return x.toFixed(digits).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+}
+
+/** A duration for people: "27 µs", "12.5 ms", "1.024 s", "7200 s". */
+export function seconds(x: number | null): string {
+  if (x === null) return '?';
+  const a = Math.abs(x);
+  if (a === 0) return '0 s';
+  if (a < 0.001) return `${trimmed(x * 1e6, 0)} µs`;
+  if (a < 1) return `${trimmed(x * 1000, 1)} ms`;
+  if (a < 100) return `${trimmed(x, 3)} s`;
+  return `${trimmed(x, 0)} s`;
+}
+
+/** Seconds as a plain number for machine-readable cells ("" for null). */
+export function plainNumber(x: number | null): string {
+  return x === null ? '' : String(x);
+}
+
+/** "3", "≥ 1" (a lower bound: the prober never gave up in the capture), or "?". */
+export function countText(s: KeepaliveSettings): string {
+  if (s.count !== null) return String(s.count);
+  if (s.countAtLeast !== null) return `≥ ${s.countAtLeast}`;
+  return '?';
+}
+
+export function styleText(s: KeepaliveSettings): string {
+  switch (s.style) {
+    case 'linux':
+      return 'empty probes, as Linux sends';
+    case 'windows':
+      return 'one-byte probes, as Windows sends';
+    default:
+      return 'both empty and one-byte probes';
+  }
+}
+
+/**
+ * Seconds between two ISO-8601 times of the report ("2026-11-22T03:30:33.431607000Z"),
+ * computed on whole seconds and fractions apart so nanoseconds survive.
+ */
+export function secondsBetween(from: string, to: string): number {
+  const [fs, ff] = splitIso(from);
+  const [ts, tf] = splitIso(to);
+  return ts - fs + (tf - ff);
+}
+
+function splitIso(iso: string): [number, number] {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(iso);
+  if (m === null) {
+    const ms = Date.parse(iso);
+    return [Math.floor(ms / 1000), (ms % 1000) / 1000];
+  }
+  return [Date.parse(`${m[1]}Z`) / 1000, m[2] === undefined ? 0 : Number(`0.${m[2]}`)];
+}
+
+/** The side that sent probes, when exactly one did; "both" or null otherwise. */
+export function proberOf(keepalive: { client: KeepaliveSettings | null; server: KeepaliveSettings | null }): Side | 'both' | null {
+  if (keepalive.client !== null && keepalive.server !== null) return 'both';
+  if (keepalive.client !== null) return 'client';
+  if (keepalive.server !== null) return 'server';
+  return null;
+}
+
+export function peerOf(side: Side): Side {
+  return side === 'client' ? 'server' : 'client';
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/**
+ * Every probe of a connection and how each was answered, counting those the report does not
+ * list (a connection with more than a thousand keeps only the first and last 500).
+ */
+export function probeCounts(c: Pick<ConnectionReport, 'keepalive' | 'probes' | 'probesOmitted'>): { total: number; ack: number; rst: number; none: number } {
+  const sides = [c.keepalive.client, c.keepalive.server].filter((s): s is KeepaliveSettings => s !== null);
+  if (sides.length === 0) return { total: c.probes.length, ack: 0, rst: 0, none: 0 };
+  const total = sides.reduce((n, s) => n + s.probes, 0);
+  const ack = sides.reduce((n, s) => n + s.acked, 0);
+  const none = sides.reduce((n, s) => n + s.unanswered, 0);
+  return { total, ack, rst: total - ack - none, none };
+}
