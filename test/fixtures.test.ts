@@ -22,6 +22,8 @@ interface Truth {
     server: string;
     keepalive: { client: TruthSettings | null; server: TruthSettings | null };
     fate: string;
+    /** Present on the heartbeat recordings: what the application was made to send. */
+    heartbeat?: { period: number; from: 'client' | 'server'; requestBytes: number; replyBytes: number | null } | null;
   }[];
 }
 
@@ -116,6 +118,13 @@ describe.each(truths.map((t) => [t.scenario, t] as const))('%s', (_name, truth) 
         }
         checkSettings(g, w, got.verdict, side);
       }
+      if (want.heartbeat === undefined) continue;
+      if (want.heartbeat === null) {
+        expect(got.heartbeat, `${want.client}: no heartbeat`).toBeNull();
+      } else {
+        expect(got.heartbeat).toMatchObject({ from: want.heartbeat.from, requestBytes: want.heartbeat.requestBytes, replyBytes: want.heartbeat.replyBytes });
+        expect(within(got.heartbeat!.period, want.heartbeat.period, 0.05), `period ${got.heartbeat!.period} vs ${want.heartbeat.period}`).toBe(true);
+      }
     }
   });
 });
@@ -165,3 +174,19 @@ function segmentFields(file: string): Map<number, SegmentFields> {
   }
   return out;
 }
+
+describe('findings on real recordings', () => {
+  it('hb-silent: a 12 s silence is a finding once the middlebox timeout is below it', async () => {
+    const file = fixture('hb-silent.pcap');
+    const quiet = (await analyzeWithEvents([file])).report.connections[0]!;
+    expect(quiet.longestSilence).toBeGreaterThan(11);
+    expect(quiet.findings.map((f) => f.rule)).not.toContain('silent-gap');
+    const strict = (await analyzeWithEvents([file], { middleboxTimeout: 10 })).report.connections[0]!;
+    expect(strict.findings.map((f) => f.rule)).toContain('silent-gap');
+  });
+
+  it('hb-with-keepalive: both mechanisms are reported', async () => {
+    const c = (await analyzeWithEvents([fixture('hb-with-keepalive.pcap')])).report.connections[0]!;
+    expect(c.findings.map((f) => f.rule)).toContain('keepalive-and-heartbeat');
+  });
+});
