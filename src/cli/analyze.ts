@@ -1,5 +1,7 @@
 /** `keepalive analyze`: one report, in the format asked for, from the same Report object. */
-import { analyzeToReport } from '../analysis/analyze.js';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { analyze, analyzeToReport } from '../analysis/analyze.js';
+import { analyzeSeparately } from '../analysis/parallel.js';
 import type { Report } from '../analysis/model.js';
 import { renderCsv } from '../report/csv.js';
 import { renderHtml } from '../report/html.js';
@@ -7,11 +9,11 @@ import { renderJson } from '../report/json.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderText } from '../report/text.js';
 import { useColor, type ColorMode } from './color.js';
-import { EXIT_OK } from './errors.js';
+import { EXIT_OK, UsageError } from './errors.js';
 import { emit, guardOutputs } from './output.js';
 import { startProgress } from './progress.js';
 
-export const ANALYZE_FORMATS = ['text', 'json', 'csv', 'markdown', 'html'] as const;
+export const ANALYZE_FORMATS = ['text', 'json', 'jsonl', 'csv', 'markdown', 'html'] as const;
 export type AnalyzeFormat = (typeof ANALYZE_FORMATS)[number];
 
 export interface AnalyzeArgs {
@@ -21,12 +23,19 @@ export interface AnalyzeArgs {
   port: number | undefined;
   host: string | undefined;
   color: ColorMode;
+  /** Idle timeout (s) of the strictest middlebox on the path, for findings. */
+  middleboxTimeout?: number | undefined;
+  /** Analyse each file on its own (unrelated captures), in parallel on `jobs` threads. */
+  separate?: boolean | undefined;
+  jobs?: number | undefined;
 }
 
 export function render(report: Report, format: AnalyzeFormat, color: boolean): string {
   switch (format) {
     case 'json':
       return renderJson(report);
+    case 'jsonl':
+      return renderJsonLines(report);
     case 'csv':
       return renderCsv(report);
     case 'markdown':
@@ -39,11 +48,11 @@ export function render(report: Report, format: AnalyzeFormat, color: boolean): s
 }
 
 /** Read the captures with a progress bar on a terminal, then print their warnings. */
-export async function readReport(files: string[], port: number | undefined, host: string | undefined): Promise<Report> {
+export async function readReport(files: string[], port: number | undefined, host: string | undefined, middleboxTimeout?: number): Promise<Report> {
   const stop = startProgress(files, { delayMs: progressDelay() });
   let report: Report;
   try {
-    report = await analyzeToReport(files, { port, host });
+    report = await analyzeToReport(files, { port, host, middleboxTimeout });
   } finally {
     stop();
   }
@@ -59,7 +68,69 @@ function progressDelay(): number | undefined {
 
 export async function runAnalyze(a: AnalyzeArgs): Promise<number> {
   guardOutputs(a.files, [{ flag: '-o', path: a.output }]);
-  const report = await readReport(a.files, a.port, a.host);
-  emit('-o', a.output, render(report, a.format, useColor(a.color, a.output !== undefined)));
+  const color = useColor(a.color, a.output !== undefined);
+  if (a.separate) {
+    if (a.format === 'html') throw new UsageError('--separate: an HTML report holds one capture; analyse the files one by one with -o each');
+    const reports = await analyzeSeparately(a.files, { port: a.port, host: a.host, middleboxTimeout: a.middleboxTimeout, jobs: a.jobs });
+    for (const r of reports) for (const w of r.summary.warnings) process.stderr.write(`keepalive: warning: ${w}\n`);
+    emit('-o', a.output, renderSeparate(reports, a.format, color));
+    return EXIT_OK;
+  }
+  if (a.format === 'jsonl') {
+    await streamJsonLines(a);
+    return EXIT_OK;
+  }
+  const report = await readReport(a.files, a.port, a.host, a.middleboxTimeout);
+  emit('-o', a.output, render(report, a.format, color));
   return EXIT_OK;
+}
+
+/** Several reports, one per file, in input order. */
+export function renderSeparate(reports: readonly Report[], format: AnalyzeFormat, color: boolean): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(reports, null, 2)}\n`;
+    case 'csv': {
+      // One header, then every file's rows.
+      const [first, ...rest] = reports.map((r) => renderCsv(r));
+      return [first ?? '', ...rest.map((c) => c.slice(c.indexOf('\r\n') + 2))].join('');
+    }
+    default:
+      return reports.map((r) => render(r, format, color)).join(format === 'jsonl' ? '' : '\n');
+  }
+}
+
+/** JSON Lines: one object per connection, then a last line with the summary. */
+export function renderJsonLines(report: Report): string {
+  return [...report.connections.map((c) => JSON.stringify(c)), JSON.stringify({ version: report.version, summary: report.summary })].join('\n') + '\n';
+}
+
+/**
+ * `--format jsonl` without --separate streams: each connection's line is written as the
+ * connection ends, so the report of a huge capture never sits in memory.
+ */
+async function streamJsonLines(a: AnalyzeArgs): Promise<void> {
+  const fd = a.output === undefined ? 1 : openOutput(a.output);
+  try {
+    const it = analyze(a.files, { port: a.port, host: a.host, middleboxTimeout: a.middleboxTimeout });
+    for (;;) {
+      const r = await it.next();
+      if (r.done) {
+        for (const w of r.value.warnings) process.stderr.write(`keepalive: warning: ${w}\n`);
+        writeSync(fd, `${JSON.stringify({ version: 1, summary: r.value })}\n`);
+        break;
+      }
+      writeSync(fd, `${JSON.stringify(r.value)}\n`);
+    }
+  } finally {
+    if (fd !== 1) closeSync(fd);
+  }
+}
+
+function openOutput(path: string): number {
+  try {
+    return openSync(path, 'w');
+  } catch (err) {
+    throw new UsageError(`-o ${path}: cannot write: ${(err as Error).message}`);
+  }
 }

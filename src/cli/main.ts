@@ -8,7 +8,7 @@ import { ANALYZE_FORMATS, runAnalyze, type AnalyzeFormat } from './analyze.js';
 import { CHECK_FORMATS, runCheck, type CheckFormat } from './check.js';
 import { COLOR_MODES, type ColorMode } from './color.js';
 import { EXIT_USAGE, UsageError } from './errors.js';
-import { countOption, durationOption, hostOption, inputFiles, portOption, STDIN_TOKEN, toleranceOption } from './options.js';
+import { countOption, durationOption, hostOption, inputFiles, jobsOption, portOption, STDIN_TOKEN, toleranceOption } from './options.js';
 
 export { UsageError };
 
@@ -28,6 +28,8 @@ const ANALYZE_EXAMPLES = [
   ['keepalive analyze ring0.pcap ring1.pcap --format json', 'merge a ring buffer; the version-1 JSON report'],
   ['keepalive analyze capture.pcap --format html -o report.html', 'one self-contained HTML file with a ladder diagram per connection'],
   ['keepalive analyze capture.pcap --format csv --port 443', 'one CSV row per connection on port 443'],
+  ['keepalive analyze huge.pcap --format jsonl', 'one JSON line per connection as it ends, then the summary'],
+  ['keepalive analyze a.pcap b.pcap c.pcap --separate --format csv', 'unrelated captures, analysed in parallel'],
 ] as const;
 
 const CHECK_EXAMPLES = [
@@ -41,7 +43,8 @@ function selection<T>(y: Argv<T>) {
   return y
     .option('port', { type: 'string', describe: 'only connections with this port at either end', requiresArg: true })
     .option('host', { type: 'string', describe: 'only connections with this address at either end', requiresArg: true })
-    .option('color', { choices: COLOR_MODES, default: 'auto' as ColorMode, describe: 'colour the text output (auto: only on a terminal, and not with NO_COLOR set)' });
+    .option('color', { choices: COLOR_MODES, default: 'auto' as ColorMode, describe: 'colour the text output (auto: only on a terminal, and not with NO_COLOR set)' })
+    .option('middlebox-timeout', { type: 'string', describe: 'idle timeout of the strictest NAT/load balancer on the path, for findings (default 300s)', requiresArg: true });
 }
 
 export function buildCli(argv: string[]): Argv {
@@ -56,7 +59,9 @@ export function buildCli(argv: string[]): Argv {
           y
             .positional('files', { type: 'string', array: true, demandOption: true, describe: 'capture files; several are merged in time order' })
             .option('format', { alias: 'F', choices: ANALYZE_FORMATS, default: 'text' as AnalyzeFormat, describe: 'report format' })
-            .option('output', { alias: 'o', type: 'string', describe: 'write the report to this file (never over an input)', requiresArg: true }),
+            .option('output', { alias: 'o', type: 'string', describe: 'write the report to this file (never over an input)', requiresArg: true })
+            .option('separate', { type: 'boolean', default: false, describe: 'analyse each file on its own (unrelated captures), in parallel' })
+            .option('jobs', { type: 'string', describe: 'worker threads for --separate (default: one per core)', requiresArg: true }),
         )
           .epilogue(`${examples('Examples', ANALYZE_EXAMPLES)}
 
@@ -69,6 +74,9 @@ ${EPILOGUE}`),
           port: portOption(a.port),
           host: hostOption(a.host),
           color: a.color as ColorMode,
+          middleboxTimeout: durationOption('--middlebox-timeout', a['middlebox-timeout']),
+          separate: a.separate === true,
+          jobs: jobsOption(a.jobs),
         });
       },
     )

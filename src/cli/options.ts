@@ -48,3 +48,10 @@ export function toleranceOption(value: unknown): Tolerance | undefined {
   if (t === null) throw new UsageError(`--tolerance: '${s}' is not a tolerance (use 10%, or a duration such as 200ms)`);
   return t;
 }
+
+export function jobsOption(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const s = String(value);
+  if (!/^\d+$/.test(s) || Number(s) < 1) throw new UsageError(`--jobs: '${s}' is not a number of threads (1 or more)`);
+  return Number(s);
+}
