@@ -25,18 +25,25 @@ Spec (JSON):
        "close_on_eof": true,      # close() when the client's FIN arrives
        "sink": false,             # read with a big buffer (bulk transfers)
        "pmtudisc_dont": false,    # IP_MTU_DISCOVER=IP_PMTUDISC_DONT (DF off)
+       "nodelay": false,          # TCP_NODELAY (Nagle off)
+       "reply": {"per": 6, "text": "PONG\\r\\n"} | {"per": N, "hex": "..."},
+                                  # for every PER bytes read, write this reply at once
        "ipopts": "hex", "hopopts": "hex", "dstopts": "hex",
        "actions": [ {"t": 1.0, "do": "abort"}, ... ] } ],
    "connections": [ {                            # client role
        "id": "c1", "bind": "10.77.0.1:40001", "connect": "10.77.0.2:9001",
        "start": 0.0,             # connect() at t0+start
        "keepalive": {...} | null, "rcvbuf", "sndbuf", "read", "echo", "close_on_eof",
-       "ipopts", "hopopts", "dstopts", "pmtudisc_dont",
+       "ipopts", "hopopts", "dstopts", "pmtudisc_dont", "nodelay", "reply",
        "actions": [ ... ] } ]}
   IPv6 addresses are written "[fd77::1]:40001".
 
 Actions (times relative to t0):
   {"t", "do": "send", "bytes": N}          write N bytes of printable data
+  {"t", "do": "send", "text": "PING\\r\\n"}  write these bytes (latin-1); or "hex": "c000"
+  {"t", "do": "send", "bytes": N, "count": K}   K writes of N bytes back to back (a burst)
+  any action + "every": P, "until": U      repeat it at t, t+P, t+2P, ... <= U (no drift:
+                                           each repetition is scheduled from t0)
   {"t", "do": "close"}                     normal close (FIN)
   {"t", "do": "shutdown"}                  shutdown(SHUT_WR)
   {"t", "do": "abort"}                     SO_LINGER {1,0} + close: RST, socket gone
@@ -106,6 +113,31 @@ def payload(n, seed=0):
     return (pat * rep)[off:off + n]
 
 
+def action_data(a, seed=0):
+    """The bytes a send action writes: "text" (latin-1), "hex", or N bytes of pattern."""
+    if 'text' in a:
+        return a['text'].encode('latin-1')
+    if 'hex' in a:
+        return bytes.fromhex(a['hex'])
+    return payload(int(a['bytes']), seed)
+
+
+def expand_actions(actions):
+    """Unroll "every"/"until" repetitions into single actions at t, t+P, ... <= until."""
+    out = []
+    for a in actions:
+        if 'every' not in a:
+            out.append(a)
+            continue
+        base = {k: v for k, v in a.items() if k not in ('every', 'until')}
+        t0, per, until = float(a['t']), float(a['every']), float(a['until'])
+        k = 0
+        while t0 + k * per <= until + 1e-9:
+            out.append(dict(base, t=round(t0 + k * per, 6), beat=k + 1))
+            k += 1
+    return out
+
+
 def set_keepalive(sock, ka):
     if not ka or ka.get('off'):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 0)
@@ -123,6 +155,8 @@ def apply_common_opts(sock, spec, family):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, int(spec['sndbuf']))
     if spec.get('pmtudisc_dont') and family == socket.AF_INET:
         sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT)
+    if spec.get('nodelay'):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     if spec.get('ipopts'):
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, bytes.fromhex(spec['ipopts']))
     if spec.get('hopopts'):
@@ -158,6 +192,8 @@ class Conn:
         self.open = True
         self.got_data = False
         self.nsent = 0
+        self.nread = 0
+        self.nreplied = 0
         sock.setblocking(False)
         self.update_interest()
 
@@ -217,9 +253,18 @@ class Conn:
         if not self.got_data:
             self.got_data = True
             emit(self.id, 'recv', bytes=n)
+        self.nread += n
         if self.spec.get('echo') and not self.spec.get('sink'):
             self.out += data
             self.update_interest()
+        rep = self.spec.get('reply')
+        if rep:
+            k = self.nread // int(rep['per']) - self.nreplied
+            if k > 0:
+                self.nreplied += k
+                self.out += action_data(rep) * k
+                emit(self.id, 'replied', count=k, total=self.nreplied)
+                self.on_write()
 
     def on_write(self):
         try:
@@ -250,10 +295,20 @@ class Conn:
             return
         do = a['do']
         if do == 'send':
-            data = payload(int(a['bytes']), self.nsent)
-            self.out += data
-            emit(self.id, 'sent', bytes=len(data))
-            self.on_write()
+            count = int(a.get('count', 1))
+            total = 0
+            for _ in range(count):
+                # one send() per write when count > 1 (a burst of separate writes)
+                data = action_data(a, self.nsent)
+                self.out += data
+                total += len(data)
+                self.on_write()
+                if not self.open:
+                    break
+            extra = {'beat': a['beat']} if 'beat' in a else {}
+            if count > 1:
+                extra['writes'] = count
+            emit(self.id, 'sent', bytes=total, **extra)
         elif do == 'close':
             self.flush_blocking()
             self.drop()
@@ -373,7 +428,7 @@ class Listener:
         self.accepted = []
         loop.sel.register(s, selectors.EVENT_READ, self)
         emit(self.id, 'listening', local=fmt_addr((addr, int(spec['port']))))
-        for a in spec.get('actions', []):
+        for a in expand_actions(spec.get('actions', [])):
             loop.at(float(a['t']), lambda a=a: self.act(a))
 
     def on_event(self, mask):
@@ -418,7 +473,7 @@ def start_client(loop, spec):
     loop.conns.append(conn)
     emit(ident, 'connected', local=fmt_addr(s.getsockname()), remote=fmt_addr(s.getpeername()),
          keepalive=spec.get('keepalive'))
-    for a in spec.get('actions', []):
+    for a in expand_actions(spec.get('actions', [])):
         loop.at(float(a['t']), lambda a=a: conn.act(a))
 
 

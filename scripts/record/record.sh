@@ -33,7 +33,8 @@ TCPDUMP=(tcpdump -Z root -U --immediate-mode -n)
 
 ALL_SCENARIOS=(fmt-basic fmt-ipv6 fmt-vlan fmt-qinq fmt-multi-if fmt-ipv4-options fmt-ipv6-exthdr
   fmt-ipv4-frag ka-alive ka-dead ka-reset ka-both-ends ka-data-restarts ka-ipv6 ka-many
-  ka-zero-window ka-midstream ka-seq-wrap ka-seq-wrap-edge)
+  ka-zero-window ka-midstream ka-seq-wrap ka-seq-wrap-edge
+  hb-pingpong hb-oneway hb-bursts hb-with-keepalive hb-silent)
 
 # a fixture name -> the scenario (group) that records it
 group_of() {
@@ -266,11 +267,14 @@ PY
 
 finalize() { $PY "$TRUTH" finalize "$WORK/meta-$1.json" "$OUT"; }
 
-# conn_json CLIENT SERVER KA_CLIENT KA_SERVER FATE EVENTS VERIFY -> JSON object on stdout
+# conn_json CLIENT SERVER KA_CLIENT KA_SERVER FATE EVENTS VERIFY [HEARTBEAT] -> JSON object
+# on stdout (HEARTBEAT: the configured application heartbeat, JSON object or null; hb-*)
 conn_json() {
-  $PY -c 'import json,sys; a=sys.argv[1:]; print(json.dumps({"client":a[0],"server":a[1],
+  $PY -c 'import json,sys; a=sys.argv[1:]; c={"client":a[0],"server":a[1],
 "keepalive":{"client":json.loads(a[2]),"server":json.loads(a[3])},"fate":a[4],"events":a[5],
-"verify":json.loads(a[6])}))' "$@"
+"verify":json.loads(a[6])}
+if len(a) > 7: c["heartbeat"]=json.loads(a[7])
+print(json.dumps(c))' "$@"
 }
 
 ka() { echo "{\"idle\": $1, \"interval\": $2, \"count\": $3}"; }
@@ -766,6 +770,176 @@ EOF
 sc_ka-seq-wrap() { seq_wrap_common ka-seq-wrap 41010 3145728 'client sequence numbers wrap past 2^32 (3 MiB past it), then keepalive probes with small seq' ', "minProbes": {"client": 3}'; }
 sc_ka-seq-wrap-edge() { seq_wrap_common ka-seq-wrap-edge 41011 0 'data ends exactly at 2^32 (SND.NXT = 0): every probe has seq 0xffffffff and its ACK ack 0' ', "probeSeq": 4294967295, "minProbes": {"client": 1}' \
   'tshark 4.0 flags only the first of these probes as keep-alive and calls the later ones Dup ACKs (its wrap handling at seq 0xffffffff); all of them are keepalive probes.'; }
+
+# ------------------------------------------------------------------ application heartbeats
+# hb-* scenarios: heartbeats written by the application (peer.py "every"/"reply"), with and
+# without TCP keepalive, and traffic that is NOT a heartbeat.  Clients 10.77.0.1:4300x,
+# servers 10.77.0.2:930x; TCP-only capture on the client veth.  Each connection's truth has
+# "heartbeat": {"period", "from", "requestBytes", "replyBytes"} as configured, or null.
+
+# hb PERIOD FROM REQUEST_BYTES REPLY_BYTES|null -> heartbeat JSON
+hb() { echo "{\"period\": $1, \"from\": \"$2\", \"requestBytes\": $3, \"replyBytes\": $4}"; }
+HB_NOTE="$KA_NOTE The heartbeats are written by the application (scripts/record/peer.py) on a fixed schedule from the connect time (beat k planned at t0 + first + k * period, so scheduling errors do not add up); the heartbeat object is the configuration, observed.heartbeat what the capture shows."
+PING_HEX=50494e470d0a # "PING\r\n"
+PONG_HEX=504f4e470d0a # "PONG\r\n"
+# peers need time to start on a busy machine: T0 this far ahead (the checks below retry a
+# recording whose client connected more than 0.1 s late)
+HB_LEAD=2.0
+# hb_capture NAME: like ka_capture, with a 32 MiB capture buffer (-B): at the full snap
+# length tcpdump's ring holds only a few frames per MiB, and a burst overflows the default
+hb_capture() { cap_start "$NSA" k "${TCPDUMP[@]}" -B 32768 -i veth-a -w "$OUT/$1.pcap" tcp; }
+# hb_no_drops: fail the attempt if tcpdump lost frames (the checks count bytes and beats)
+hb_no_drops() {
+  local d
+  d=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel$/\1/p' "$WORK/cap-k.err")
+  if [ "${d:-missing}" != 0 ]; then
+    log "tcpdump dropped packets: ${d:-no statistics}"
+    return 1
+  fi
+}
+# every hb-* check: the client connected on time (else the planned times are off; retried)
+HB_NOPROBES='"maxSynLag": 0.1, "maxProbes": {"client": 0, "server": 0}, "maxProbesByAck": {"client": 0, "server": 0}'
+
+sc_hb-pingpong() {
+  setup_pair
+  local c=10.77.0.1:43001 s=10.77.0.2:9301
+  hb_capture hb-pingpong
+  set_t0 "$HB_LEAD"
+  cat >"$WORK/server.json" <<EOF
+{"t0": $T0, "end": 16, "listeners": [{"addr": "10.77.0.2", "port": 9301, "keepalive": null,
+  "reply": {"per": 6, "hex": "$PONG_HEX"}}]}
+EOF
+  cat >"$WORK/client.json" <<EOF
+{"t0": $T0, "end": 16, "connections": [{"id": "c", "bind": "$c", "connect": "$s", "keepalive": null,
+ "actions": [{"t": 1.0, "every": 1.0, "until": 12.0, "do": "send", "hex": "$PING_HEX"},
+             {"t": 12.5, "do": "close"}]}]}
+EOF
+  peer "$NSB" server "$WORK/server.json" server
+  peer "$NSA" client "$WORK/client.json" client
+  sleep_until 13.5
+  cap_stop
+  hb_no_drops
+  local v="{$HB_NOPROBES, \"syn\": true, \"heartbeat\": {\"minBeats\": 12, \"tolerance\": 0.05, \"replyWithin\": 0.05, \"requestHex\": \"$PING_HEX\", \"replyHex\": \"$PONG_HEX\"}}"
+  echo "[$(conn_json "$c" "$s" null null closed 'connected at @{0.0}; the client application sends "PING\r\n" (6 B) every 1.0 s from @{1.0} to @{12.0} (12 beats), the server application answers each at once with "PONG\r\n" (6 B); no other data; keepalive off on both sockets; the client closed normally (FIN) at @{12.5}, the server closed on EOF' \
+    "$v" "$(hb 1.0 client 6 6)")]" >"$WORK/conns.json"
+  write_meta name=hb-pingpong files=hb-pingpong.pcap tool=tcpdump command="$(cmd_of k)" conns=@"$WORK/conns.json" \
+    summary='application heartbeat: client PING (6 B) every 1.0 s, server PONG (6 B) at once; no TCP keepalive; normal close' \
+    notes="$HB_NOTE"
+  finalize hb-pingpong
+}
+
+sc_hb-oneway() {
+  setup_pair
+  local c=10.77.0.1:43002 s=10.77.0.2:9302
+  hb_capture hb-oneway
+  set_t0 "$HB_LEAD"
+  # the peers outlive the capture: the connection is still open when it stops
+  cat >"$WORK/server.json" <<EOF
+{"t0": $T0, "end": 17, "listeners": [{"addr": "10.77.0.2", "port": 9302, "keepalive": null,
+  "actions": [{"t": 1.0, "every": 2.0, "until": 13.0, "do": "send", "hex": "c000"}]}]}
+EOF
+  cat >"$WORK/client.json" <<EOF
+{"t0": $T0, "end": 17, "connections": [{"id": "c", "bind": "$c", "connect": "$s", "keepalive": null,
+ "actions": []}]}
+EOF
+  peer "$NSB" server "$WORK/server.json" server
+  peer "$NSA" client "$WORK/client.json" client
+  sleep_until 14.5
+  cap_stop
+  hb_no_drops
+  local v="{$HB_NOPROBES, \"syn\": true, \"heartbeat\": {\"minBeats\": 7, \"tolerance\": 0.05, \"requestHex\": \"c000\"}}"
+  echo "[$(conn_json "$c" "$s" null null no-keepalive 'connected at @{0.0}; the server application sends a 2-byte frame (0xc0 0x00, like an MQTT PINGREQ or a websocket ping that is never answered) every 2.0 s from @{1.0} to @{13.0} (7 beats); the client application never writes (its kernel only ACKs each beat); keepalive off on both sockets; connection still open when the capture stopped at about @{14.5}' \
+    "$v" "$(hb 2.0 server 2 null)")]" >"$WORK/conns.json"
+  write_meta name=hb-oneway files=hb-oneway.pcap tool=tcpdump command="$(cmd_of k)" conns=@"$WORK/conns.json" \
+    summary='one-way application heartbeat: server sends 2 B (0xc0 0x00) every 2.0 s, never answered; no TCP keepalive; still open' \
+    notes="$HB_NOTE The client's only segments after the handshake are its kernel's ACKs of the beats."
+  finalize hb-oneway
+}
+
+sc_hb-bursts() {
+  setup_pair
+  local c=10.77.0.1:43003 s=10.77.0.2:9303
+  hb_capture hb-bursts
+  set_t0 "$HB_LEAD"
+  cat >"$WORK/server.json" <<EOF
+{"t0": $T0, "end": 15, "listeners": [{"addr": "10.77.0.2", "port": 9303, "keepalive": null, "echo": true}]}
+EOF
+  local small='"do": "send", "bytes": 40' burst='"do": "send", "bytes": 1400, "count": 20'
+  cat >"$WORK/client.json" <<EOF
+{"t0": $T0, "end": 15, "connections": [{"id": "c", "bind": "$c", "connect": "$s", "keepalive": null, "nodelay": true,
+ "actions": [{"t": 0.3, $small}, {"t": 1.0, $burst}, {"t": 1.7, $small}, {"t": 2.1, $small},
+             {"t": 3.4, $burst}, {"t": 4.8, $small}, {"t": 5.0, $small}, {"t": 6.2, $burst},
+             {"t": 7.9, $small}, {"t": 9.3, $burst}, {"t": 11.0, "do": "close"}]}]}
+EOF
+  peer "$NSB" server "$WORK/server.json" server
+  peer "$NSA" client "$WORK/client.json" client
+  sleep_until 12.0
+  cap_stop
+  hb_no_drops
+  local total=$((4 * 20 * 1400 + 6 * 40))
+  local v="{$HB_NOPROBES, \"syn\": true, \"bytes\": {\"client\": $total, \"server\": $total}}"
+  echo "[$(conn_json "$c" "$s" null null closed 'NOT a heartbeat: the client (TCP_NODELAY) sends bursts of 20 back-to-back 1400-byte writes (28000 B) at @{1.0}, @{3.4}, @{6.2} and @{9.3}, and 40-byte messages at irregular times @{0.3}, @{1.7}, @{2.1}, @{4.8}, @{5.0} and @{7.9}; the server echoes everything; keepalive off on both sockets; the client closed normally (FIN) at @{11.0}, the server closed on EOF' \
+    "$v" null)]" >"$WORK/conns.json"
+  write_meta name=hb-bursts files=hb-bursts.pcap tool=tcpdump command="$(cmd_of k)" conns=@"$WORK/conns.json" \
+    summary='NOT a heartbeat: bursts of 20 x 1400 B and 40-byte messages at irregular times, echoed; no TCP keepalive' \
+    notes="$KA_NOTE The small messages are all 40 B and each is echoed as 40 B, but they come at irregular times (0.2 to 2.9 s apart) between bulk bursts: an analyser must not call this a heartbeat. The veth has segmentation offload, so a burst and its echo can appear as fewer, bigger segments than there were writes."
+  finalize hb-bursts
+}
+
+sc_hb-with-keepalive() {
+  setup_pair
+  local c=10.77.0.1:43004 s=10.77.0.2:9304
+  hb_capture hb-with-keepalive
+  set_t0 "$HB_LEAD"
+  cat >"$WORK/server.json" <<EOF
+{"t0": $T0, "end": 17, "listeners": [{"addr": "10.77.0.2", "port": 9304, "keepalive": null,
+  "reply": {"per": 6, "hex": "$PONG_HEX"}}]}
+EOF
+  # first beat at 0.5, not 1.0: the keepalive timer armed at connect fires at about 1.0
+  cat >"$WORK/client.json" <<EOF
+{"t0": $T0, "end": 17, "connections": [{"id": "c", "bind": "$c", "connect": "$s", "keepalive": $(ka 1 1 3),
+ "actions": [{"t": 0.5, "every": 3.0, "until": 12.5, "do": "send", "hex": "$PING_HEX"},
+             {"t": 14.0, "do": "close"}]}]}
+EOF
+  peer "$NSB" server "$WORK/server.json" server
+  peer "$NSA" client "$WORK/client.json" client
+  sleep_until 15.0
+  cap_stop
+  hb_no_drops
+  local v="{\"maxSynLag\": 0.1, \"minProbes\": {\"client\": 8}, \"maxProbes\": {\"server\": 0}, \"syn\": true, \"heartbeat\": {\"minBeats\": 5, \"tolerance\": 0.05, \"replyWithin\": 0.05, \"requestHex\": \"$PING_HEX\", \"replyHex\": \"$PONG_HEX\"}}"
+  echo "[$(conn_json "$c" "$s" "$(ka 1 1 3)" null alive 'connected at @{0.0}; the client application sends "PING\r\n" (6 B) every 3.0 s from @{0.5} to @{12.5} (5 beats), the server application answers each at once with "PONG\r\n" (6 B); besides, TCP keepalive on the client (idle 1, interval 1, count 3): in every gap between beats the client kernel probes about 1 s and 2 s after the PONG, each probe answered by the server kernel; the client closed normally (FIN) at @{14.0}, the server closed on EOF' \
+    "$v" "$(hb 3.0 client 6 6)")]" >"$WORK/conns.json"
+  write_meta name=hb-with-keepalive files=hb-with-keepalive.pcap tool=tcpdump command="$(cmd_of k)" conns=@"$WORK/conns.json" \
+    summary='application heartbeat (PING/PONG every 3.0 s) AND client TCP keepalive idle 1 / interval 1 / count 3 probing between beats' \
+    notes="$HB_NOTE The PONG (data received) restarts the client's keepalive idle clock, its own PING does not; so the probes come about 1 s and 2 s after each PONG, answered, until the next beat. The probes carry no data, the beats 6 bytes."
+  finalize hb-with-keepalive
+}
+
+sc_hb-silent() {
+  setup_pair
+  local c=10.77.0.1:43005 s=10.77.0.2:9305
+  hb_capture hb-silent
+  set_t0 "$HB_LEAD"
+  cat >"$WORK/server.json" <<EOF
+{"t0": $T0, "end": 16, "listeners": [{"addr": "10.77.0.2", "port": 9305, "keepalive": null, "echo": true}]}
+EOF
+  cat >"$WORK/client.json" <<EOF
+{"t0": $T0, "end": 16, "connections": [{"id": "c", "bind": "$c", "connect": "$s", "keepalive": null,
+ "actions": [{"t": 0.05, "do": "send", "bytes": 100}, {"t": 12.5, "do": "close"}]}]}
+EOF
+  peer "$NSB" server "$WORK/server.json" server
+  peer "$NSA" client "$WORK/client.json" client
+  sleep_until 13.5
+  cap_stop
+  hb_no_drops
+  local v="{$HB_NOPROBES, \"syn\": true, \"minSilence\": 12.0, \"bytes\": {\"client\": 100, \"server\": 100}}"
+  echo "[$(conn_json "$c" "$s" null null closed 'client sent 100 B at @{0.05}, server echoed; then no segment at all (no keepalive, no heartbeat, keepalive off on both sockets) until the client closed normally (FIN) at @{12.5}; the server closed on EOF' \
+    "$v" null)]" >"$WORK/conns.json"
+  write_meta name=hb-silent files=hb-silent.pcap tool=tcpdump command="$(cmd_of k)" conns=@"$WORK/conns.json" \
+    summary='long silent gap: small exchange, then no segment at all for ~12.4 s (no keepalive, no heartbeat), then normal close' \
+    notes="$KA_NOTE observed.longestSilence gives the gap as captured."
+  finalize hb-silent
+}
 
 # ------------------------------------------------------------------ main
 run_scenario() {

@@ -17,7 +17,21 @@ META.json is written by record.sh:
                     "verify": {"tsharkFate", "minProbes": {"client": n, "server": n},
                                "maxProbes": {...}, "minProbesByAck": {...}, "syn": bool,
                                "seqWrap": bool,
-                               "probeSeq": int}}]}
+                               "probeSeq": int,
+                               "maxProbesByAck": {"client": n, "server": n},
+                               "bytes": {"client": n, "server": n},   # payload bytes sent
+                               "minSilence": s,   # longest gap between two segments >= s
+                               "maxSynLag": s,    # the SYN no later than t0 + s (the
+                                                  # client connected on time: the @{} times hold)
+                               "heartbeat": {"minBeats": n, "tolerance": s,
+                                             "replyWithin": s, "requestHex": "..",
+                                             "replyHex": ".."}}}]}
+                   # a connection's "heartbeat" (the configured application heartbeat:
+                   # {"period", "from", "requestBytes", "replyBytes"} or null) is copied
+                   # to the truth; with verify.heartbeat the capture must show it: every
+                   # data segment of "from" is a beat of requestBytes, the gaps are within
+                   # tolerance of period, each beat is answered by replyBytes within
+                   # replyWithin (or, replyBytes null, the other side sends no data)
 """
 import gzip
 import json
@@ -152,6 +166,7 @@ def observe(rows, client, server):
             continue
         flags = r['tcp.flags.str']
         segs.append({'side': side, 'ka': r['tcp.analysis.keep_alive'] == '1',
+                     't': float(r['frame.time_relative']), 'epoch': float(r['frame.time_epoch']),
                      'syn': 'S' in flags, 'fin': 'F' in flags, 'rst': 'R' in flags,
                      'seq': int(r['tcp.seq_raw'] or 0), 'len': int(r['tcp.len'] or 0),
                      'ack': int(r['tcp.ack_raw'] or 0),
@@ -208,12 +223,118 @@ def observe(rows, client, server):
         'rstBy': rst_by, 'finBy': fin_by, 'fate': fate,
         '_probeSeqs': probe_seqs, '_probesByAck': by_ack,
         '_seqs': [(sg['side'], sg['seq'], sg['len']) for sg in segs],
+        '_segs': segs,
     }
 
 
-def check(conn, obs):
+def tshark_payloads(src, maxlen=64):
+    """frame number -> TCP payload (hex) of the small data segments of one capture file."""
+    cmd = ['tshark', '-n', '-r', src, '-Y', f'tcp.len > 0 && tcp.len <= {maxlen}', '-T', 'fields',
+           '-e', 'frame.number', '-e', 'tcp.payload']
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    res = {}
+    for ln in out.splitlines():
+        f, _, pay = ln.partition('\t')
+        res[int(f)] = pay.replace(':', '').lower()
+    return res
+
+
+def data_segs(segs, side):
+    return [sg for sg in segs if sg['side'] == side and sg['len'] > 0 and not sg['syn']]
+
+
+def longest_silence(segs):
+    """(gap seconds, time it began) of the longest pause between two segments."""
+    best = (0.0, None)
+    for a, b in zip(segs, segs[1:]):
+        if b['t'] - a['t'] > best[0]:
+            best = (b['t'] - a['t'], a['t'])
+    return best
+
+
+def measure_heartbeat(segs, hb):
+    """What the capture shows of a configured heartbeat: beats, their spacing, the replies."""
+    frm = hb['from']
+    other = 'server' if frm == 'client' else 'client'
+    beats = [sg for sg in data_segs(segs, frm) if sg['len'] == hb['requestBytes']]
+    gaps = [b['t'] - a['t'] for a, b in zip(beats, beats[1:])]
+    m = {'beats': len(beats)}
+    if gaps:
+        mean = sum(gaps) / len(gaps)
+        sd = (sum((g - mean) ** 2 for g in gaps) / len(gaps)) ** 0.5
+        m['gaps'] = {'mean': round(mean, 6), 'min': round(min(gaps), 6), 'max': round(max(gaps), 6),
+                     'sd': round(sd, 6),
+                     'maxDeviation': round(max(abs(g - hb['period']) for g in gaps), 6)}
+    replies = []
+    theirs = data_segs(segs, other)
+    for i, b in enumerate(beats):
+        nxt = beats[i + 1]['t'] if i + 1 < len(beats) else float('inf')
+        r = next((x for x in theirs if b['t'] <= x['t'] < nxt), None)
+        replies.append(r)
+    if hb.get('replyBytes') is not None:
+        delays = [r['t'] - b['t'] for b, r in zip(beats, replies) if r is not None]
+        m['replies'] = len(delays)
+        if delays:
+            m['replyDelay'] = {'min': round(min(delays), 6), 'max': round(max(delays), 6)}
+    m['_beats'], m['_replies'], m['_theirs'] = beats, replies, theirs
+    return m
+
+
+def check_heartbeat(hb, v, obs, payloads):
+    errs = []
+    segs = obs['_segs']
+    m = measure_heartbeat(segs, hb)
+    frm = hb['from']
+    other = 'server' if frm == 'client' else 'client'
+    stray = [sg['frame'] for sg in data_segs(segs, frm) if sg['len'] != hb['requestBytes']]
+    if stray:
+        errs.append(f'{frm} data segments that are not {hb["requestBytes"]}-byte beats: frames {stray[:5]}')
+    if m['beats'] < v.get('minBeats', 1):
+        errs.append(f"{m['beats']} beats, want >= {v.get('minBeats')}")
+    tol = v.get('tolerance', 0.05)
+    if 'gaps' in m and m['gaps']['maxDeviation'] > tol:
+        errs.append(f"beat gaps {m['gaps']['min']}..{m['gaps']['max']} s, period {hb['period']} +- {tol}")
+    for sg in m['_beats']:
+        if v.get('requestHex') and payloads.get(sg['frame']) != v['requestHex'].lower():
+            errs.append(f"beat frame {sg['frame']}: payload {payloads.get(sg['frame'])}, want {v['requestHex']}")
+    if hb.get('replyBytes') is None:
+        if m['_theirs']:
+            errs.append(f"{other} sent data (frames {[x['frame'] for x in m['_theirs']][:5]}), want none")
+    else:
+        within = v.get('replyWithin', 0.05)
+        for b, r in zip(m['_beats'], m['_replies']):
+            if r is None or r['t'] - b['t'] > within or r['len'] != hb['replyBytes']:
+                errs.append(f"beat frame {b['frame']}: no {hb['replyBytes']}-byte reply within {within} s")
+            elif v.get('replyHex') and payloads.get(r['frame']) != v['replyHex'].lower():
+                errs.append(f"reply frame {r['frame']}: payload {payloads.get(r['frame'])}, want {v['replyHex']}")
+        extra = [x['frame'] for x in m['_theirs'] if x['len'] != hb['replyBytes']]
+        if extra:
+            errs.append(f'{other} data segments that are not replies: frames {extra[:5]}')
+    return errs
+
+
+def check(conn, obs, payloads=None, t0=None):
     v = conn.get('verify', {})
     errs = []
+    if 'maxSynLag' in v:
+        syn = next((sg for sg in obs['_segs'] if sg['syn']), None)
+        if syn is None or syn['epoch'] - t0 > v['maxSynLag']:
+            lag = None if syn is None else round(syn['epoch'] - t0, 3)
+            errs.append(f"SYN {lag} s after t0, want <= {v['maxSynLag']} (the client started late)")
+    for side, n in v.get('maxProbesByAck', {}).items():
+        if obs['_probesByAck'][side] > n:
+            errs.append(f"maxProbesByAck {side}: saw {obs['_probesByAck'][side]}, want <= {n}")
+    for side, n in v.get('bytes', {}).items():
+        got = sum(sg['len'] for sg in data_segs(obs['_segs'], side))
+        if got != n:
+            errs.append(f'{side} sent {got} payload bytes, want {n}')
+    if 'minSilence' in v and longest_silence(obs['_segs'])[0] < v['minSilence']:
+        errs.append(f"longest silence {longest_silence(obs['_segs'])[0]:.3f} s, want >= {v['minSilence']}")
+    if 'heartbeat' in v:
+        if not conn.get('heartbeat'):
+            errs.append('verify.heartbeat without a configured heartbeat')
+        else:
+            errs += check_heartbeat(conn['heartbeat'], v['heartbeat'], obs, payloads or {})
     want = v.get('tsharkFate', conn['fate'])
     if obs['fate'] != want:
         errs.append(f"fate from tshark view is {obs['fate']}, wanted {want}")
@@ -260,21 +381,38 @@ def finalize(meta_path, fixdir):
                 link_types.append(lt)
     tsv_src = [os.path.join(fixdir, fn) for fn in meta.get('tsharkFiles', cap['files'])]
     rows, tsv = tshark_rows(tsv_src)
+    payloads = None
+    if any('heartbeat' in c.get('verify', {}) for c in meta['connections']):
+        payloads = tshark_payloads(tsv_src[0])
     failures = []
     conns_out = []
     for c in meta['connections']:
         obs = observe(rows, c['client'], c['server'])
-        errs = check(c, obs)
+        errs = check(c, obs, payloads, float(meta['t0']))
         if errs:
             failures.append(f"{c['client']} -> {c['server']}: " + '; '.join(errs))
-        out = {'client': c['client'], 'server': c['server'], 'keepalive': c['keepalive'],
-               'fate': c['fate'], 'events': fill_times(c.get('events', ''), offset),
-               'observed': {k: obs[k] for k in ('synSeen', 'probes', 'probesAnswered',
-                                                 'rstBy', 'finBy', 'fate')}}
+        out = {'client': c['client'], 'server': c['server'], 'keepalive': c['keepalive']}
+        if 'heartbeat' in c:
+            out['heartbeat'] = c['heartbeat']
+        out.update({'fate': c['fate'], 'events': fill_times(c.get('events', ''), offset),
+                    'observed': {k: obs[k] for k in ('synSeen', 'probes', 'probesAnswered',
+                                                      'rstBy', 'finBy', 'fate')}})
         out['observed']['probesByAckRule'] = obs['_probesByAck']
-        out['observed']['note'] = ('synSeen..fate: as tshark 4.0 flags it (tcp.analysis.keep_alive); '
-                                   'probesByAckRule: empty plain ACKs with seq = (last ack from the '
-                                   'other side) - 1, which also counts zero-window probes')
+        note = ('synSeen..fate: as tshark 4.0 flags it (tcp.analysis.keep_alive); '
+                'probesByAckRule: empty plain ACKs with seq = (last ack from the '
+                'other side) - 1, which also counts zero-window probes')
+        if 'heartbeat' in c:
+            gap, since = longest_silence(obs['_segs'])
+            out['observed']['longestSilence'] = {'seconds': round(gap, 6),
+                                                 'from': None if since is None else round(since, 6)}
+            note += '; longestSilence: the longest pause between two segments (seconds, and when it began)'
+            if c['heartbeat']:
+                m = measure_heartbeat(obs['_segs'], c['heartbeat'])
+                out['observed']['heartbeat'] = {k: m[k] for k in m if not k.startswith('_')}
+                note += ('; heartbeat: data segments of requestBytes from the beating side as seen '
+                         'in the capture (gaps between them, and the delay of the first data from '
+                         'the other side after each)')
+        out['observed']['note'] = note
         conns_out.append(out)
     truth = {
         'scenario': meta['scenario'],
