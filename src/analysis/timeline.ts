@@ -15,24 +15,31 @@ const KNOWN_DEFAULTS = [
   { name: 'macos', idle: 7200, interval: 75, count: 8 },
 ] as const;
 
-let isoSec = Number.NaN;
-let isoPrefix = '';
+let isoDay = Number.NaN;
+let isoDate = '';
+
+function two(n: number): string {
+  return n < 10 ? `0${n}` : `${n}`;
+}
 
 /** Largest |seconds| a JavaScript Date holds (±8.64e15 ms, ECMA-262 §21.4.1.1). */
 const MAX_DATE_SECONDS = 8.64e12;
 
 /**
- * ISO-8601 UTC with nanoseconds. Times come in capture order, so the date part is cached per
- * second. A corrupt timestamp beyond any calendar (a damaged if_tsresol, say) is written as
- * seconds since 1970 instead, so the report still says what the file held.
+ * ISO-8601 UTC with nanoseconds. The date part is cached per day (UTC has no leap seconds in
+ * POSIX time, so the time of day is plain arithmetic). A corrupt timestamp beyond any calendar
+ * (a damaged if_tsresol, say) is written as seconds since 1970 instead, so the report still says
+ * what the file held.
  */
 export function isoTime(sec: number, nsec: number): string {
   if (!(Math.abs(sec) <= MAX_DATE_SECONDS)) return `${sec}.${String(nsec).padStart(9, '0')}s since 1970 (out of calendar range)`;
-  if (sec !== isoSec) {
-    isoSec = sec;
-    isoPrefix = new Date(sec * 1000).toISOString().slice(0, 19); // 2026-11-22T04:16:35
+  const day = Math.floor(sec / 86400);
+  if (day !== isoDay) {
+    isoDay = day;
+    isoDate = new Date(day * 86400 * 1000).toISOString().split('T')[0]!;
   }
-  return `${isoPrefix}.${String(nsec).padStart(9, '0')}Z`;
+  const t = sec - day * 86400;
+  return `${isoDate}T${two(Math.floor(t / 3600))}:${two(Math.floor(t / 60) % 60)}:${two(t % 60)}.${String(nsec).padStart(9, '0')}Z`;
 }
 
 /** Seconds, rounded to the microsecond for the report. */
