@@ -14,3 +14,5 @@ export { renderHtml } from './report/html.js';
 export { renderJunit } from './report/junit.js';
 export { evaluate, evaluateConnection, parseDuration, parseTolerance, renderCheckText, type Expectations, type CheckOutcome, type CheckResult, type Tolerance } from './report/check.js';
 export { MIDDLEBOX_TIMEOUTS, DEFAULT_MIDDLEBOX_TIMEOUT } from './analysis/lint.js';
+export { captureLive, formatLiveEvent, listDevices, LiveError, type LiveEvent, type LiveOptions, type LiveResult, type LiveStats } from './live/index.js';
+export { recordScenario, RecordError, SCENARIOS, type RecordOptions, type RecordResult, type Scenario } from './record/index.js';

@@ -8,7 +8,9 @@ import { ANALYZE_FORMATS, runAnalyze, type AnalyzeFormat } from './analyze.js';
 import { CHECK_FORMATS, runCheck, type CheckFormat } from './check.js';
 import { COLOR_MODES, type ColorMode } from './color.js';
 import { EXIT_USAGE, UsageError } from './errors.js';
+import { liveCommand } from './live.js';
 import { countOption, durationOption, hostOption, inputFiles, jobsOption, portOption, STDIN_TOKEN, toleranceOption } from './options.js';
+import { recordCommand } from './record.js';
 
 export { UsageError };
 
@@ -121,12 +123,14 @@ ${EPILOGUE}`),
         });
       },
     )
+    .command(liveCommand)
+    .command(recordCommand)
     .epilogue(`${examples('analyze examples', ANALYZE_EXAMPLES)}
 
 ${examples('check examples', CHECK_EXAMPLES)}
 
 ${EPILOGUE}`)
-    .demandCommand(1, 'name a command: analyze or check (keepalive --help lists them)')
+    .demandCommand(1, 'name a command: analyze, check, live or record (keepalive --help lists them)')
     .recommendCommands()
     .strict()
     .help()
