@@ -111,9 +111,9 @@ describe.each(CASES)('$name in every format', (c) => {
     expect(out).toContain(conn().explanation);
     // One ladder row per probe, naming its frame; replies as arrows back.
     for (const p of conn().probes) {
-      const row = out.split('\n').find((l) => l.includes(`probe #${p.ordinal}, frame ${p.frame} `))!;
+      const row = out.split('\n').find((l) => l.includes(`${p.ordinal === 1 ? 'probe' : `retry ${p.ordinal - 1}`}, frame ${p.frame} `))!;
       expect(row, `frame ${p.frame}`).toBeDefined();
-      expect(row).toMatch(/\|--- probe #\d+, frame \d+ -+(>\||X +\|  no answer)/);
+      expect(row).toMatch(/\|--- (probe|retry \d+), frame \d+ -+(>\||X +\|  no answer)/);
       if (p.reply.kind !== 'none') expect(out).toContain(`|<${p.reply.kind === 'ack' ? '--' : '=='} ${p.reply.kind.toUpperCase()}, frame ${p.reply.frame} `);
     }
     const spans = out.split('\n').filter((l) => /: (idle|interval) /.test(l));

@@ -121,7 +121,7 @@ describe('the server probing, on an open connection (Linux defaults, 2-hour idle
 
   it('text: the arrows run from the server lane to the client lane', () => {
     const text = renderText(r);
-    expect(text).toMatch(/\|<-- probe #1, frame 100 -+\|/);
+    expect(text).toMatch(/\|<-- probe, frame 100 -+\|/);
     expect(text).toMatch(/\|--- ACK, frame 101 -+>\|/);
     expect(text).toContain('server keepalive: idle 7200 s, interval ?, count ≥ 1; empty probes, as Linux sends; matches linux defaults');
     expect(text).toContain('capture ends, still open (frame 999)');
@@ -173,7 +173,7 @@ describe('both sides probing; Windows-style one-byte probes; roles guessed', () 
     expect(text).toContain('server keepalive: idle 12 s');
     expect(text).toContain(': client idle 10 s');
     expect(text).toMatch(/ server interval 1 s :  \|/); // beside the server's lane
-    expect(text).toMatch(/\| +X-- probe #2, frame \d+ -+\|  no answer/);
+    expect(text).toMatch(/\| +X-- retry 1, frame \d+ -+\|  no answer/);
     expect(text).toContain('2 zero-window probes (they look like keepalives but are not)');
   });
   it('csv says both, with the client figures', () => {

@@ -178,9 +178,9 @@ function eventSvg(e: LadderEvent, scale: TimeScale, rows: Rows): string {
       const endY = answered ? (y + replyY) / 2 : y + MIN_GAP / 2;
       const endX = answered ? to : from + (to - from) * 0.86;
       const color = p.reply.kind === 'none' ? COLOR.none : COLOR.probe;
-      const label = `probe #${p.ordinal} · frame ${p.frame}${p.payloadBytes > 0 ? ` · ${p.payloadBytes} byte` : ''}`;
+      const label = `${p.ordinal === 1 ? 'probe' : `retry ${p.ordinal - 1}`} · frame ${p.frame}${p.payloadBytes > 0 ? ` · ${p.payloadBytes} byte` : ''}`;
       const since = p.sinceLastActivity !== null ? `, ${seconds(p.sinceLastActivity)} after the last segment from its peer` : '';
-      const tip = `${e.side} keepalive probe #${p.ordinal} (frame ${p.frame}, ${p.time}${since}): ${p.reply.kind === 'none' ? 'no answer' : `answered with ${p.reply.kind.toUpperCase()} in frame ${p.reply.frame}`}`;
+      const tip = `${e.side} keepalive ${p.ordinal === 1 ? 'probe' : `probe, retry ${p.ordinal - 1} unanswered before it`} (frame ${p.frame}, ${p.time}${since}): ${p.reply.kind === 'none' ? 'no answer' : `answered with ${p.reply.kind.toUpperCase()} in frame ${p.reply.frame}`}`;
       let g =
         `<g class="probe" data-frame="${p.frame}" data-from="${e.side}" data-reply="${p.reply.kind}"><title>${escapeHtml(tip)}</title>` +
         line(from, y, endX, endY, color, p.reply.kind === 'none' ? 'stroke-dasharray="7 4"' : '') +

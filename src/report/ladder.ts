@@ -115,6 +115,9 @@ export function ladderOf(c: ConnectionReport, maxProbes = Infinity): Ladder {
     events.push({ kind: 'open', t: duration, frame: c.lastFrame });
   }
 
-  events.sort((a, b) => a.t - b.t || EVENT_ORDER[a.kind] - EVENT_ORDER[b.kind]);
+  // "Capture ends" is last whatever the clock says: a reply's time is the probe's plus a latency
+  // rounded to the microsecond, which can land a hair after the last frame's.
+  const atEnd = (e: LadderEvent) => (e.kind === 'open' || e.kind === 'closed' ? 1 : 0);
+  events.sort((a, b) => atEnd(a) - atEnd(b) || a.t - b.t || EVENT_ORDER[a.kind] - EVENT_ORDER[b.kind]);
   return { events, spans, duration };
 }

@@ -113,7 +113,7 @@ function eventLine(e: LadderEvent, row: (t: number, body: string, after?: string
       return row(e.t, note(`first frame ${e.frame}`));
     case 'probe': {
       const p = e.probe;
-      const label = `probe #${p.ordinal}${p.payloadBytes > 0 ? ` (${p.payloadBytes} byte)` : ''}, frame ${p.frame}`;
+      const label = `${p.ordinal === 1 ? 'probe' : `retry ${p.ordinal - 1}`}${p.payloadBytes > 0 ? ` (${p.payloadBytes} byte)` : ''}, frame ${p.frame}`;
       const toRight = e.side === 'client';
       if (p.reply.kind === 'none') {
         return row(e.t, paint(ANSI.yellow, arrow(label, '-', toRight, true)), paint(ANSI.yellow, 'no answer'));
