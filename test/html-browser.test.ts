@@ -1,43 +1,16 @@
 // The HTML report in a real browser (Debian's chromium, headless, offline): the ladder diagrams
 // render at a size a person can read, every probe is drawn, no label spills out of its diagram
 // or sits on another one, and the screenshot holds the diagram's colours.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { inflateSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../src/analysis/model.js';
 import { fixture, runCli } from './helpers.js';
 import { tempDir } from './synth-helpers.js';
+import { CHROMIUM, chromium, decodePng } from './browser.js';
 
 const dir = tempDir();
 const FILES = ['linux-alive', 'linux-dead', 'linux-reset'].map((n) => fixture(`shared/${n}.pcap`));
-
-const CHROMIUM = ['chromium', 'chromium-browser', 'google-chrome'].find((b) => spawnSync(b, ['--version'], { stdio: 'ignore' }).status === 0);
-
-function chromium(args: string[]): string {
-  const profile = mkdtempSync(join(dir, 'profile-'));
-  const r = spawnSync(
-    CHROMIUM!,
-    [
-      '--headless',
-      '--no-sandbox', // tests run as root
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-extensions',
-      '--hide-scrollbars',
-      `--user-data-dir=${profile}`,
-      ...args,
-    ],
-    { encoding: 'utf8', timeout: 90_000, maxBuffer: 64 * 1024 * 1024 },
-  );
-  expect(r.status, r.stderr).toBe(0);
-  return r.stdout;
-}
 
 /** Measurements taken inside the page after layout, written into the DOM for --dump-dom. */
 const MEASURE = `<script>
@@ -85,59 +58,6 @@ interface Measured {
 }
 
 /** An 8-bit, non-interlaced RGB or RGBA PNG (what chromium writes) as RGBA pixels. */
-function decodePng(png: Buffer): { width: number; height: number; rgba: Uint8Array } {
-  expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
-  let o = 8;
-  let width = 0;
-  let height = 0;
-  let colorType = 0;
-  const idat: Buffer[] = [];
-  while (o < png.length) {
-    const len = png.readUInt32BE(o);
-    const type = png.toString('latin1', o + 4, o + 8);
-    const data = png.subarray(o + 8, o + 8 + len);
-    if (type === 'IHDR') {
-      width = data.readUInt32BE(0);
-      height = data.readUInt32BE(4);
-      expect(data[8]).toBe(8); // bit depth
-      colorType = data[9]!;
-      expect([2, 6]).toContain(colorType);
-      expect(data[12]).toBe(0); // not interlaced
-    } else if (type === 'IDAT') idat.push(data);
-    o += 12 + len;
-  }
-  const bpp = colorType === 6 ? 4 : 3;
-  const raw = inflateSync(Buffer.concat(idat));
-  const stride = width * bpp;
-  const pixels = new Uint8Array(height * stride);
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * (stride + 1)]!;
-    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
-    for (let x = 0; x < stride; x++) {
-      const a = x >= bpp ? pixels[y * stride + x - bpp]! : 0;
-      const b = y > 0 ? pixels[(y - 1) * stride + x]! : 0;
-      const c = x >= bpp && y > 0 ? pixels[(y - 1) * stride + x - bpp]! : 0;
-      let v = line[x]!;
-      if (filter === 1) v += a;
-      else if (filter === 2) v += b;
-      else if (filter === 3) v += (a + b) >> 1;
-      else if (filter === 4) {
-        const p = a + b - c;
-        const pa = Math.abs(p - a);
-        const pb = Math.abs(p - b);
-        const pc = Math.abs(p - c);
-        v += pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-      }
-      pixels[y * stride + x] = v & 255;
-    }
-  }
-  const rgba = new Uint8Array(width * height * 4);
-  for (let i = 0; i < width * height; i++) {
-    rgba.set(pixels.subarray(i * bpp, i * bpp + 3), i * 4);
-    rgba[i * 4 + 3] = bpp === 4 ? pixels[i * bpp + 3]! : 255;
-  }
-  return { width, height, rgba };
-}
 
 describe.skipIf(CHROMIUM === undefined && !process.env.CI)('the HTML report in headless chromium', () => {
   let report: Report;

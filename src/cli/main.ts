@@ -7,6 +7,7 @@ import type { Side } from '../analysis/model.js';
 import { ANALYZE_FORMATS, runAnalyze, type AnalyzeFormat } from './analyze.js';
 import { CHECK_FORMATS, runCheck, type CheckFormat } from './check.js';
 import { COLOR_MODES, type ColorMode } from './color.js';
+import { demoCommand } from './demo.js';
 import { EXIT_USAGE, UsageError } from './errors.js';
 import { liveCommand } from './live.js';
 import { countOption, durationOption, hostOption, inputFiles, jobsOption, portOption, STDIN_TOKEN, toleranceOption } from './options.js';
@@ -125,12 +126,13 @@ ${EPILOGUE}`),
     )
     .command(liveCommand)
     .command(recordCommand)
+    .command(demoCommand)
     .epilogue(`${examples('analyze examples', ANALYZE_EXAMPLES)}
 
 ${examples('check examples', CHECK_EXAMPLES)}
 
 ${EPILOGUE}`)
-    .demandCommand(1, 'name a command: analyze, check, live or record (keepalive --help lists them)')
+    .demandCommand(1, 'name a command: analyze, check, live, record or demo (keepalive --help lists them)')
     .recommendCommands()
     .strict()
     .help()
