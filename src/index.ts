@@ -16,3 +16,4 @@ export { evaluate, evaluateConnection, parseDuration, parseTolerance, renderChec
 export { MIDDLEBOX_TIMEOUTS, DEFAULT_MIDDLEBOX_TIMEOUT } from './analysis/lint.js';
 export { captureLive, formatLiveEvent, listDevices, LiveError, type LiveEvent, type LiveOptions, type LiveResult, type LiveStats } from './live/index.js';
 export { recordScenario, RecordError, SCENARIOS, type RecordOptions, type RecordResult, type Scenario } from './record/index.js';
+export { startRun, runWithCapture, judgeRun, renderRunText, renderRunMarkdown, renderRunJson, RunError, type RunOptions, type RunResult, type RunHandle, type RunOutcome } from './run/index.js';

@@ -99,7 +99,7 @@ describe('usage errors exit 2 naming the flag', () => {
   });
   it('no file, no command, an unknown command', () => {
     expectUsage(['check'], /Not enough non-option arguments|name at least one capture/);
-    expectUsage([], 'keepalive: name a command: analyze, check, live, record or demo (keepalive --help lists them)');
+    expectUsage([], 'keepalive: name a command: analyze, check, live, record, demo or run (keepalive --help lists them)');
     expectUsage(['analyse', DEAD], "keepalive: unknown command 'analyse'. Did you mean analyze?");
   });
   it('outputs that would clobber an input or each other', () => {

@@ -12,6 +12,7 @@ import { EXIT_USAGE, UsageError } from './errors.js';
 import { liveCommand } from './live.js';
 import { countOption, durationOption, hostOption, inputFiles, jobsOption, portOption, STDIN_TOKEN, toleranceOption } from './options.js';
 import { recordCommand } from './record.js';
+import { runCommand } from './run.js';
 
 export { UsageError };
 
@@ -127,12 +128,13 @@ ${EPILOGUE}`),
     .command(liveCommand)
     .command(recordCommand)
     .command(demoCommand)
+    .command(runCommand)
     .epilogue(`${examples('analyze examples', ANALYZE_EXAMPLES)}
 
 ${examples('check examples', CHECK_EXAMPLES)}
 
 ${EPILOGUE}`)
-    .demandCommand(1, 'name a command: analyze, check, live, record or demo (keepalive --help lists them)')
+    .demandCommand(1, 'name a command: analyze, check, live, record, demo or run (keepalive --help lists them)')
     .recommendCommands()
     .strict()
     .help()
