@@ -30,15 +30,10 @@ const canRun = isRoot && capBuilt && hasPython;
 const PROGRAMS = join(ROOT, 'test', 'programs');
 const PAIR = join(PROGRAMS, 'keepalive_pair.py');
 const EMIT = join(PROGRAMS, 'emit_bytes.py');
-const HARNESS = join(PROGRAMS, 'keepalive-run.mjs');
 const dir = tempDir();
 
-// The real command line once src/cli/main.ts registers `run`; until then the same command through
-// its own entry (test/programs/keepalive-run.mjs → runMain in dist/cli/run.js).
-const MAIN = process.env.KEEPALIVE_TEST_CLI ?? CLI;
-const wired = existsSync(MAIN) && (spawnSync(process.execPath, [MAIN, 'run', '--help'], { encoding: 'utf8' }).stdout ?? '').includes('--kernel-idle');
-if (!wired) console.warn('test/run.test.ts: dist/cli/main.js has no `run` command yet (src/cli/main.ts does not register it): running it through test/programs/keepalive-run.mjs');
-const ENTRY = wired ? MAIN : HARNESS;
+// The real command line (KEEPALIVE_TEST_CLI names another build of it).
+const ENTRY = process.env.KEEPALIVE_TEST_CLI ?? CLI;
 const built = existsSync(join(ROOT, 'dist', 'cli', 'run.js'));
 
 interface Ran {

@@ -5,7 +5,7 @@
  * (or -o FILE). Exit status: the command's when it failed, else 0, or 1 when an expectation failed.
  */
 import { chownSync } from 'node:fs';
-import yargs, { type Argv, type CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { Side } from '../analysis/model.js';
 import { LiveError } from '../live/cap.js';
@@ -17,7 +17,7 @@ import { commandLine, exitText, judgeRun, kernelText, renderRunJson, renderRunMa
 import { signalStatus, startRun, type RunHandle, type RunResult } from '../run/run.js';
 import { CHECK_FORMATS, type CheckFormat } from './check.js';
 import { COLOR_MODES, useColor, type ColorMode } from './color.js';
-import { EXIT_USAGE, UsageError } from './errors.js';
+import { UsageError } from './errors.js';
 import { reportStats } from './live.js';
 import { countOption, durationOption, hostOption, portOption, toleranceOption } from './options.js';
 import { emit, guardOutputs } from './output.js';
@@ -300,36 +300,4 @@ export const runCommand = makeRunCommand();
 
 export function registerRun<T>(y: Argv<T>): Argv<T> {
   return y.command(runCommand as unknown as CommandModule<T, Record<string, unknown>>) as unknown as Argv<T>;
-}
-
-/**
- * `run` alone as a command line (`node dist/cli/run.js run …` is not wired; tests and scripts use
- * this through test/programs/keepalive-run.mjs until src/cli/main.ts registers the command).
- * Errors are one line on standard error, exit status 2, as in main.ts.
- */
-export async function runMain(argv: string[]): Promise<number> {
-  try {
-    await yargs(argv)
-      .scriptName('keepalive')
-      .command(runCommand)
-      .demandCommand(1, 'name a command: run')
-      .strict()
-      .help()
-      .exitProcess(false)
-      .fail((msg, err) => {
-        if (err && err.name === 'YError') throw new UsageError(err.message);
-        if (err) throw err;
-        throw new UsageError(msg);
-      })
-      .parseAsync();
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`keepalive: ${err.message.replace(/:?\s*\n\s*/g, ': ')}\n`);
-      return EXIT_USAGE;
-    }
-    const e = err as Error;
-    process.stderr.write(`keepalive: internal error: ${String(e?.message ?? e).split('\n')[0]}\n`);
-    return EXIT_USAGE;
-  }
 }
