@@ -112,3 +112,17 @@ export function ourTcp(frames: OurFrame[]): Map<number, string> {
   return new Map(frames.filter((f) => f.tcp !== null).map((f) => [f.number, f.tcp!]));
 }
 
+
+/** A spawned process's standard output and error as they arrive, and its exit status. */
+export interface Collected {
+  out: string;
+  err: string;
+  exited: Promise<number | null>;
+}
+
+export function collectOutput(child: import('node:child_process').ChildProcess): Collected {
+  const io: Collected = { out: '', err: '', exited: new Promise((resolve) => child.on('close', (code) => resolve(code))) };
+  child.stdout?.on('data', (d: Buffer) => (io.out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (io.err += d.toString()));
+  return io;
+}

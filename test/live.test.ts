@@ -17,7 +17,7 @@ import { captureLive, type LiveEvent } from '../src/live/session.js';
 import { listDevices } from '../src/live/source.js';
 import { encodeJson, FrameEncoder, MSG_READY, WireDecoder } from '../src/live/wire.js';
 import { startPeer, type Peer } from '../src/record/peer.js';
-import { CLI, hasTshark, ROOT, tsharkFields } from './helpers.js';
+import { CLI, collectOutput, hasTshark, ROOT, tsharkFields } from './helpers.js';
 import { tempDir } from './synth-helpers.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -260,29 +260,25 @@ describe.skipIf(!isRoot || !capBuilt)('live capture on loopback in a private nam
       process.exitCode = await withStopSignals((signal) => runLive(args, { ...stdio, signal }));
     `;
     const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    const io = collectOutput(child);
     let peers: Peer[] = [];
     try {
-      for (let i = 0; i < 100 && !err.includes('listening on lo'); i++) await new Promise((r) => setTimeout(r, 50));
-      expect(err).toContain('keepalive: listening on lo, Ethernet (1)');
+      for (let i = 0; i < 100 && !io.err.includes('listening on lo'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(io.err).toContain('keepalive: listening on lo, Ethernet (1)');
       peers = await keepalivePair(netns, 9002, 5);
       await new Promise((r) => setTimeout(r, 3300));
       child.kill('SIGINT');
-      expect(await exited).toBe(0);
+      expect(await io.exited).toBe(0);
     } finally {
       await Promise.all(peers.map((p) => p.stop()));
       if (child.exitCode === null) child.kill('SIGKILL');
     }
-    const report = JSON.parse(out) as Report;
+    const report = JSON.parse(io.out) as Report;
     expectAliveOneSecond(probing(report));
     expect(report.summary.files).toEqual(['live:lo']);
-    expect(err).toMatch(/keepalive: \d+ frame\(s\) captured on lo in [\d.]+ s, 0 dropped by the kernel\n/);
+    expect(io.err).toMatch(/keepalive: \d+ frame\(s\) captured on lo in [\d.]+ s, 0 dropped by the kernel\n/);
     // Events went to standard error, since standard output carries the JSON.
-    expect(err).toMatch(/frame \d+ +127\.0\.0\.1:\d+ -> 127\.0\.0\.1:9002 {2}keepalive probe from the client/);
+    expect(io.err).toMatch(/frame \d+ +127\.0\.0\.1:\d+ -> 127\.0\.0\.1:9002 {2}keepalive probe from the client/);
   });
 
   it('without permission to capture, says what to run', () => {
@@ -317,24 +313,20 @@ describe.skipIf(!isRoot || !capBuilt || !wired)('keepalive live on the command l
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1' },
     });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    const io = collectOutput(child);
     let peers: Peer[] = [];
     try {
-      for (let i = 0; i < 100 && !err.includes('listening on lo'); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 100 && !io.err.includes('listening on lo'); i++) await new Promise((r) => setTimeout(r, 50));
       peers = await keepalivePair(netns, 9003, 5);
-      expect(await exited).toBe(0);
+      expect(await io.exited).toBe(0);
     } finally {
       await Promise.all(peers.map((p) => p.stop()));
     }
-    expect(out).toMatch(/frame \d+ +127\.0\.0\.1:\d+ -> 127\.0\.0\.1:9003 {2}keepalive probe from the client\n/);
-    expect(out).toMatch(/ACK from the server to the client's probe after/);
-    expect(out).toMatch(/verdict ALIVE/);
-    expect(out).toMatch(/127\.0\.0\.1:\d+ -> 127\.0\.0\.1:9003 {2}ALIVE/);
-    expect(err).toContain(`written to ${file}`);
+    expect(io.out).toMatch(/frame \d+ +127\.0\.0\.1:\d+ -> 127\.0\.0\.1:9003 {2}keepalive probe from the client\n/);
+    expect(io.out).toMatch(/ACK from the server to the client's probe after/);
+    expect(io.out).toMatch(/verdict ALIVE/);
+    expect(io.out).toMatch(/127\.0\.0\.1:\d+ -> 127\.0\.0\.1:9003 {2}ALIVE/);
+    expect(io.err).toContain(`written to ${file}`);
     // classic pcap by its name; the same report as analyze gives for it
     expect(readFileSync(file).readUInt32LE(0)).toBe(0xa1b2c3d4);
     const fromFile = await analyzeToReport([file]);
@@ -343,20 +335,16 @@ describe.skipIf(!isRoot || !capBuilt || !wired)('keepalive live on the command l
 
   it('--count stops after that many frames; --format json is the version-1 report', async () => {
     const child = spawn('ip', ['netns', 'exec', netns, process.execPath, CLI, 'live', '-i', 'lo', '-f', 'tcp port 9004', '--count', '5', '--duration', '20s', '--format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    const io = collectOutput(child);
     let peers: Peer[] = [];
     try {
-      for (let i = 0; i < 100 && !err.includes('listening on lo'); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 100 && !io.err.includes('listening on lo'); i++) await new Promise((r) => setTimeout(r, 50));
       peers = await keepalivePair(netns, 9004, 5);
-      expect(await exited).toBe(0);
+      expect(await io.exited).toBe(0);
     } finally {
       await Promise.all(peers.map((p) => p.stop()));
     }
-    const report = JSON.parse(out) as Report;
+    const report = JSON.parse(io.out) as Report;
     expect(report.version).toBe(1);
     expect(report.summary.packets).toBe(5);
     expect(report.connections[0]!.server).toBe('127.0.0.1:9004');

@@ -14,7 +14,7 @@ import { RecordError } from '../src/record/errors.js';
 import { PEER_PY } from '../src/record/peer.js';
 import { recordScenario, validateKnobs, type RecordResult } from '../src/record/record.js';
 import { plan, SCENARIOS, type Scenario } from '../src/record/scenarios.js';
-import { CLI, hasTshark, ROOT, tsharkFields } from './helpers.js';
+import { CLI, collectOutput, hasTshark, ROOT, tsharkFields } from './helpers.js';
 import { tempDir } from './synth-helpers.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -197,18 +197,14 @@ describe.skipIf(!wired)('keepalive record on the command line', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1' },
     });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-    for (let i = 0; i < 100 && !out.includes('keepalive probe from the client'); i++) await new Promise((r) => setTimeout(r, 50));
+    const io = collectOutput(child);
+    for (let i = 0; i < 100 && !io.out.includes('keepalive probe from the client'); i++) await new Promise((r) => setTimeout(r, 50));
     const ours = namespaces().filter((n) => n.startsWith(`ka-rec-${child.pid}-`));
     expect(ours).toHaveLength(2);
     child.kill('SIGINT');
-    expect(await exited).toBe(0);
-    expect(err).toContain('recording interrupted before the scenario ended');
-    expect(out).toMatch(/UNDETERMINED/);
+    expect(await io.exited).toBe(0);
+    expect(io.err).toContain('recording interrupted before the scenario ended');
+    expect(io.out).toMatch(/UNDETERMINED/);
     for (const n of ours) expect(namespaces()).not.toContain(n);
     // No peer of that run is left: its python3 programs carried the run's server address
     // (10.78.<pid mod 256>.2 for the first recording of a process) in their arguments.
