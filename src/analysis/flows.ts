@@ -171,6 +171,8 @@ export class Tracker {
   private readonly closedQueue: Connection[] = [];
   private closedHead = 0;
   private baseSec = -1;
+  /** Seconds since the first segment, of the segment being added. */
+  private now = 0;
   open = 0;
   keepaliveProbes = 0;
   zeroWindowProbes = 0;
@@ -184,8 +186,10 @@ export class Tracker {
 
   add(seg: Segment): void {
     if (this.baseSec < 0) this.baseSec = seg.tsSec;
-    const t = this.relativeTime(seg.tsSec, seg.tsNsec);
-    this.sweep(t);
+    // The time travels in a field, not as an argument: a double passed between functions that
+    // are not inlined is boxed, one allocation per packet.
+    this.now = this.relativeTime(seg.tsSec, seg.tsNsec);
+    this.sweep();
     const key = (mixEndpoint(seg.src0, seg.src1, seg.src2, seg.src3, seg.srcPort) ^ mixEndpoint(seg.dst0, seg.dst1, seg.dst2, seg.dst3, seg.dstPort)) & 0x3fffffff;
     let conn = this.table.get(key) ?? null;
     let fromA = false;
@@ -211,10 +215,10 @@ export class Tracker {
       }
     }
     if (conn === null) {
-      conn = this.create(key, seg, t);
+      conn = this.create(key, seg, this.now);
       fromA = true;
     }
-    this.segment(conn, fromA, seg, t);
+    this.segment(conn, fromA, seg);
   }
 
   /** Every connection in the table, in order of first frame. */
@@ -253,7 +257,8 @@ export class Tracker {
     return conn;
   }
 
-  private segment(conn: Connection, fromA: boolean, seg: Segment, t: number): void {
+  private segment(conn: Connection, fromA: boolean, seg: Segment): void {
+    const t = this.now;
     const sender = fromA ? conn.dirA : conn.dirB;
     const receiver = fromA ? conn.dirB : conn.dirA;
     const flags = seg.flags;
@@ -412,7 +417,8 @@ export class Tracker {
   }
 
   /** Finalise closed connections whose grace period has passed. */
-  private sweep(t: number): void {
+  private sweep(): void {
+    const t = this.now;
     const q = this.closedQueue;
     while (this.closedHead < q.length) {
       const conn = q[this.closedHead]!;
