@@ -5,7 +5,7 @@
  * same capture (its ladder diagram included).
  */
 import type { Side } from '../analysis/model.js';
-import { escapeHtml, renderHtml } from '../report/html.js';
+import { escapeHtml, renderHtmlParts } from '../report/html.js';
 import type { DemoCapture } from './capture.js';
 import { humanDuration, type Explanation, type FrameNote, type Role } from './explain.js';
 import { knobsText } from './text.js';
@@ -113,13 +113,10 @@ function gapRow(seconds: number, next: FrameNote): string {
   );
 }
 
-/** The body and the stylesheet of the report `keepalive analyze --format html` writes. */
+/** The body and the stylesheet of the report `keepalive analyze --format html` writes, under a heading of the demo's. */
 function analyzeReport(capture: DemoCapture): { css: string; body: string } {
-  const page = renderHtml(capture.report);
-  const css = /<style>([\s\S]*?)<\/style>/.exec(page)?.[1];
-  const body = /<body>\n?([\s\S]*?)<\/body>/.exec(page)?.[1];
-  if (css === undefined || body === undefined) throw new Error('the HTML report has no <style> or <body>: renderDemoHtml needs both');
-  return { css, body: body.replace(/<h1>[\s\S]*?<\/h1>/, '<h2 class="report-title">What <code>keepalive analyze</code> reports for this capture</h2>') };
+  const parts = renderHtmlParts(capture.report);
+  return { css: parts.css, body: `<h2 class="report-title">What <code>keepalive analyze</code> reports for this capture</h2>\n${parts.content}` };
 }
 
 const VERDICT_COLOR: Record<string, string> = { alive: '#1a7f37', dead: '#cf222e', reset: '#cf222e', undetermined: '#bc4c00', closed: '#57606a', 'no-keepalive': '#57606a' };

@@ -419,7 +419,35 @@ svg .note { font-size: 12px; fill: ${COLOR.muted}; }
 svg .legend text { font-size: 12px; }
 `;
 
+/** The pieces of the HTML report, for pages that embed it (the demo): its stylesheet, and its content below the heading. */
+export interface HtmlReportParts {
+  css: string;
+  title: string;
+  /** The report's own <h1>. */
+  heading: string;
+  /** Everything after the heading. */
+  content: string;
+}
+
 export function renderHtml(report: Report, options: HtmlOptions = {}): string {
+  const parts = renderHtmlParts(report, options);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${parts.title}</title>
+<style>${parts.css}</style>
+</head>
+<body>
+${parts.heading}
+${parts.content}
+</body>
+</html>
+`;
+}
+
+export function renderHtmlParts(report: Report, options: HtmlOptions = {}): HtmlReportParts {
   const s = report.summary;
   const maxProbes = options.maxProbes ?? 200;
   const files = s.files.map(escapeHtml).join(', ');
@@ -432,7 +460,6 @@ export function renderHtml(report: Report, options: HtmlOptions = {}): string {
     );
   });
   const body = [
-    `<h1>TCP keepalive report</h1>`,
     `<p class="muted">${files}: ${plural(s.packets, 'packet')}, ${plural(s.tcpSegments, 'TCP segment')}, ${plural(s.connections, 'connection')}, ${plural(s.keepaliveProbes, 'keepalive probe')}, ${plural(s.zeroWindowProbes, 'zero-window probe')}${
       s.firstTime && s.lastTime ? `; from ${escapeHtml(s.firstTime)} to ${escapeHtml(s.lastTime)}` : ''
     }.</p>`,
@@ -448,17 +475,5 @@ export function renderHtml(report: Report, options: HtmlOptions = {}): string {
       ...report.connections.map((c, i) => connectionHtml(c, i, maxProbes)),
     );
   }
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>keepalive report: ${files}</title>
-<style>${CSS}</style>
-</head>
-<body>
-${body.join('\n')}
-</body>
-</html>
-`;
+  return { css: CSS, title: `keepalive report: ${files}`, heading: '<h1>TCP keepalive report</h1>', content: body.join('\n') };
 }
