@@ -3,12 +3,19 @@
  * direction, with per-direction sequence state and the keepalive bookkeeping the classifier
  * needs. Entries of closed connections are finalised after a grace period (or when the
  * 4-tuple is reused by a new SYN, or at the end), so memory follows open connections.
+ *
+ * The per-packet state of every open connection lives in one slab of doubles (a fixed record
+ * per slot) and its 4-tuple in a slab of 32-bit words, found through a chained hash table of
+ * slot numbers. A packet then reads and writes a few adjacent cache lines and allocates
+ * nothing; JavaScript objects (probes kept for the report, timing samples, heartbeat tracks)
+ * exist only for connections that have them, and a finished connection is handed out as a
+ * plain `Connection` object built once from its slot.
  */
 import { ACK, FIN, RST, SYN, type Segment } from '../decode/segment.js';
 import { formatEndpoint } from '../decode/segment.js';
 import { readOptions } from '../decode/tcp.js';
 import { BeatTrack, HEARTBEAT_MAX_BYTES, onData } from './heartbeat.js';
-import { isOneByteZeroWindowProbe, looksLikeKeepalive, replyTo, REPLY_ACK, REPLY_NONE, type DirectionView } from './keepalive.js';
+import { isOneByteZeroWindowProbe, looksLikeKeepalive, replyTo, REPLY_ACK, REPLY_NONE } from './keepalive.js';
 import type { KeepaliveEvent, KeepaliveEventKind, ReplyKind, Side } from './model.js';
 import { HeadTail, SampleRing } from './bounded.js';
 import { seqAdd, seqGt } from './seq.js';
@@ -38,27 +45,30 @@ export interface ProbeRecord {
   replyT: number;
 }
 
-export class Direction implements DirectionView {
+/** One side's timing samples, made at its first probe. */
+class Timings {
+  /** Gaps from other activity (data, ACKs of data, window updates) to the first probe. */
+  readonly idle = new SampleRing();
+  /** Gaps from the ACK of this side's previous probe to its next probe. */
+  readonly afterAnswer = new SampleRing();
+  /** Gaps between unanswered probes, and from the last one to the prober's RST. */
+  readonly interval = new SampleRing();
+}
+
+const NO_SAMPLES = new SampleRing(0);
+
+/** One side of a finished connection, as the report reads it. */
+export class Direction {
   nextSeq = 0;
   nextSeqKnown = false;
+  /** Window this side last advertised, scaled; -1 before any segment. */
   window = -1;
-  /** Window scale this side offered in its SYN (-1 none). */
-  offeredScale = -1;
-  /** Shift applied to this side's windows once both SYNs agreed on scaling. */
-  shift = 0;
-  sentSyn = false;
-  synSeq = 0;
-  sentFin = false;
   packets = 0;
   /** Relative time this side last received and accepted a segment from its peer (NaN: never seen). */
   lastActivity = Number.NaN;
-  /** Was that activity the peer's ACK of this side's own probe? (Linux then waits max(idle, interval).) */
-  lastActivityWasProbeAck = false;
   /** Probes sent since that activity. */
   probeOrdinal = 0;
-  lastProbeT = 0;
   maxOrdinal = 0;
-  pending: ProbeRecord | null = null;
   fate = FATE_NONE;
   /** Unanswered probes before this side gave up with an RST; -1 when not seen. */
   gaveUpAfter = -1;
@@ -68,11 +78,11 @@ export class Direction implements DirectionView {
   oneByteProbes = 0;
   probes = 0;
   /** Gaps from other activity (data, ACKs of data, window updates) to the first probe. */
-  readonly idleSamples = new SampleRing();
+  idleSamples = NO_SAMPLES;
   /** Gaps from the ACK of this side's previous probe to its next probe. */
-  readonly afterAnswerSamples = new SampleRing();
+  afterAnswerSamples = NO_SAMPLES;
   /** Gaps between unanswered probes, and from the last one to the prober's RST. */
-  readonly intervalSamples = new SampleRing();
+  intervalSamples = NO_SAMPLES;
   /** Probes answered by ACK, by RST. */
   ackedProbes = 0;
   resetProbes = 0;
@@ -83,11 +93,10 @@ export class Direction implements DirectionView {
   beats: BeatTrack | null = null;
 }
 
+/** A connection as the report reads it: built from its slot when it is finalised (or for a snapshot). */
 export class Connection {
   readonly dirA = new Direction();
   readonly dirB = new Direction();
-  /** Chain of entries sharing a hash bucket. */
-  nextInBucket: Connection | null = null;
   clientIsA = true;
   rolesFrom: 'syn' | 'syn-ack' | 'port' = 'port';
   firstFrame = 0;
@@ -102,15 +111,13 @@ export class Connection {
   /** Longest silence between two segments of the connection (s). */
   maxGap = 0;
   /** Probes kept for the report: the first 500 and the last 500 (the ones in between are counted). */
-  readonly probes = new HeadTail<ProbeRecord>();
+  probes: HeadTail<ProbeRecord> = new HeadTail<ProbeRecord>();
   closedBy: 'fin' | 'rst' | null = null;
   closeT = 0;
-  finalized = false;
   private clientName: string | null = null;
   private serverName: string | null = null;
 
   constructor(
-    readonly key: number,
     readonly ipVersion: 4 | 6,
     readonly a0: number,
     readonly a1: number,
@@ -149,6 +156,77 @@ export class Connection {
   }
 }
 
+// ---- Slot layout (indices into one slot's record of doubles) ----
+const C_GEN = 0; // bumped each time the slot is taken, so stale queue entries are recognised
+const C_OPEN = 1;
+const C_CLIENT_IS_A = 2;
+const C_ROLES = 3; // ROLES_*
+const C_PACKETS = 4;
+const C_FIRST_FRAME = 5;
+const C_LAST_FRAME = 6;
+const C_FIRST_SEC = 7;
+const C_FIRST_NSEC = 8;
+const C_LAST_SEC = 9;
+const C_LAST_NSEC = 10;
+const C_FIRST_T = 11;
+const C_LAST_T = 12;
+const C_MAX_GAP = 13;
+const C_CLOSED_BY = 14; // CLOSED_*
+const C_CLOSE_T = 15;
+const DIR_A = 16;
+// Per direction, hottest first.
+const D_NEXT_SEQ = 0;
+const D_NEXT_SEQ_KNOWN = 1;
+const D_WINDOW = 2;
+const D_SCALE = 3; // 2^shift once both SYNs agreed on window scaling, else 1
+const D_PACKETS = 4;
+const D_LAST_ACTIVITY = 5;
+const D_LAST_WAS_PROBE_ACK = 6;
+const D_PROBE_ORDINAL = 7;
+const D_PENDING = 8; // a probe awaits its answer (its record is in `pending`)
+const D_PENDING_SEQ = 9;
+const D_FATE = 10;
+const D_HAS_BEATS = 11;
+const D_LAST_PROBE_T = 12;
+const D_MAX_ORDINAL = 13;
+const D_OFFERED_SCALE = 14;
+const D_SENT_SYN = 15;
+const D_SYN_SEQ = 16;
+const D_SENT_FIN = 17;
+const D_GAVE_UP_AFTER = 18;
+const D_GAVE_UP_FRAME = 19;
+const D_ZERO_WINDOW = 20;
+const D_EMPTY = 21;
+const D_ONE_BYTE = 22;
+const D_PROBES = 23;
+const D_ACKED = 24;
+const D_RESET_PROBES = 25;
+const D_RESET_PROBE_FRAME = 26;
+const D_RESET_REPLY_FRAME = 27;
+const D_STRIDE = 28;
+const DIR_B = DIR_A + D_STRIDE;
+const STRIDE = DIR_B + D_STRIDE;
+
+const ROLES_PORT = 0;
+const ROLES_SYN = 1;
+const ROLES_SYN_ACK = 2;
+const ROLES = ['port', 'syn', 'syn-ack'] as const;
+const CLOSED_NONE = 0;
+const CLOSED_FIN = 1;
+const CLOSED_RST = 2;
+
+// 4-tuple words per slot: A's address, B's address, ports, version, hash, next slot in the bucket.
+const K_A = 0;
+const K_B = 4;
+const K_A_PORT = 8;
+const K_B_PORT = 9;
+const K_VERSION = 10;
+const K_HASH = 11;
+const K_NEXT = 12;
+const K_STRIDE = 13;
+
+const INITIAL_SLOTS = 1024;
+
 function mixEndpoint(w0: number, w1: number, w2: number, w3: number, port: number): number {
   let h = Math.imul(port + 0x9e3779b1, 0x85ebca6b);
   h = Math.imul(h ^ w0, 0xc2b2ae35);
@@ -167,8 +245,22 @@ export interface TrackerOptions {
 
 /** Feeds segments through the connection table and the keepalive classifier. */
 export class Tracker {
-  private readonly table = new Map<number, Connection>();
-  private readonly closedQueue: Connection[] = [];
+  private capacity = 0;
+  private slab = new Float64Array(0);
+  private keys = new Int32Array(0);
+  /** Bucket heads (slot numbers, -1 empty); twice as many buckets as slots. */
+  private buckets = new Int32Array(0);
+  private mask = 0;
+  private readonly free: number[] = [];
+  /** Objects a slot has only when it needs them (indexed by slot, or slot × 2 + side for A/B). */
+  private probes: (HeadTail<ProbeRecord> | null)[] = [];
+  private pending: (ProbeRecord | null)[] = [];
+  private timings: (Timings | null)[] = [];
+  private beats: (BeatTrack | null)[] = [];
+  private names: (Connection | null)[] = [];
+  /** Closed connections waiting out their grace period: slot and generation, in closing order. */
+  private readonly closedSlots: number[] = [];
+  private readonly closedGens: number[] = [];
   private closedHead = 0;
   private baseSec = -1;
   /** Seconds since the first segment, of the segment being added. */
@@ -177,296 +269,484 @@ export class Tracker {
   keepaliveProbes = 0;
   zeroWindowProbes = 0;
 
-  constructor(private readonly options: TrackerOptions) {}
-
-  /** Seconds since the first segment, at the capture's full resolution. */
-  relativeTime(sec: number, nsec: number): number {
-    return sec - this.baseSec + nsec / 1e9;
+  constructor(private readonly options: TrackerOptions) {
+    this.grow(INITIAL_SLOTS);
   }
 
   add(seg: Segment): void {
     if (this.baseSec < 0) this.baseSec = seg.tsSec;
     // The time travels in a field, not as an argument: a double passed between functions that
     // are not inlined is boxed, one allocation per packet.
-    this.now = this.relativeTime(seg.tsSec, seg.tsNsec);
-    this.sweep();
-    const key = (mixEndpoint(seg.src0, seg.src1, seg.src2, seg.src3, seg.srcPort) ^ mixEndpoint(seg.dst0, seg.dst1, seg.dst2, seg.dst3, seg.dstPort)) & 0x3fffffff;
-    let conn = this.table.get(key) ?? null;
+    this.now = seg.tsSec - this.baseSec + seg.tsNsec / 1e9;
+    if (this.closedHead < this.closedSlots.length) this.sweep();
+    const hash = mixEndpoint(seg.src0, seg.src1, seg.src2, seg.src3, seg.srcPort) ^ mixEndpoint(seg.dst0, seg.dst1, seg.dst2, seg.dst3, seg.dstPort);
+    const K = this.keys;
+    let slot = this.buckets[hash & this.mask]!;
     let fromA = false;
-    while (conn !== null) {
-      if (matchesA(conn, seg)) {
-        fromA = true;
-        break;
+    while (slot >= 0) {
+      const k = slot * K_STRIDE;
+      if (K[k + K_HASH] === hash) {
+        if (matches(K, k + K_A, k + K_B, K[k + K_A_PORT]!, K[k + K_B_PORT]!, K[k + K_VERSION]!, seg)) {
+          fromA = true;
+          break;
+        }
+        if (matches(K, k + K_B, k + K_A, K[k + K_B_PORT]!, K[k + K_A_PORT]!, K[k + K_VERSION]!, seg)) {
+          fromA = false;
+          break;
+        }
       }
-      if (matchesB(conn, seg)) {
-        fromA = false;
-        break;
-      }
-      conn = conn.nextInBucket;
+      slot = K[k + K_NEXT]!;
     }
     const flags = seg.flags;
-    if (conn !== null && (flags & (SYN | ACK)) === SYN) {
+    if (slot >= 0 && (flags & (SYN | ACK)) === SYN) {
       // A new SYN on a known 4-tuple: the old connection ended (or ended unseen) unless this
       // is the same SYN again.
-      const sender = fromA ? conn.dirA : conn.dirB;
-      if (conn.closedBy !== null || !sender.sentSyn || sender.synSeq !== seg.seq) {
-        this.finalize(conn);
-        conn = null;
+      const S = this.slab;
+      const sd = slot * STRIDE + (fromA ? DIR_A : DIR_B);
+      if (S[slot * STRIDE + C_CLOSED_BY] !== CLOSED_NONE || S[sd + D_SENT_SYN] === 0 || S[sd + D_SYN_SEQ] !== seg.seq) {
+        this.finalize(slot);
+        slot = -1;
       }
     }
-    if (conn === null) {
-      conn = this.create(key, seg, this.now);
+    if (slot < 0) {
+      slot = this.create(hash, seg);
       fromA = true;
     }
-    this.segment(conn, fromA, seg);
+    this.segment(slot, fromA, seg);
   }
 
-  /** Every connection in the table, in order of first frame. */
+  /** Every connection in the table as it stands, in order of first frame (nothing is finalised). */
   openConnections(): Connection[] {
-    const open: Connection[] = [];
-    for (const head of this.table.values()) for (let x: Connection | null = head; x !== null; x = x.nextInBucket) open.push(x);
-    return open.sort((x, y) => x.firstFrame - y.firstFrame);
+    return this.openSlots().map((slot) => this.connectionOf(slot));
+  }
+
+  /** First frame of the oldest open connection, Infinity when none is open. */
+  oldestOpenFrame(): number {
+    const S = this.slab;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (let slot = 0; slot < this.capacity; slot++) {
+      const c = slot * STRIDE;
+      if (S[c + C_OPEN] !== 0 && S[c + C_FIRST_FRAME]! < oldest) oldest = S[c + C_FIRST_FRAME]!;
+    }
+    return oldest;
   }
 
   /** Finalise every connection still open (end of capture). */
   finish(): void {
-    for (const c of this.openConnections()) this.finalize(c);
+    for (const slot of this.openSlots()) this.finalize(slot);
   }
 
-  private create(key: number, seg: Segment, t: number): Connection {
-    const conn = new Connection(key, seg.ipVersion, seg.src0, seg.src1, seg.src2, seg.src3, seg.srcPort, seg.dst0, seg.dst1, seg.dst2, seg.dst3, seg.dstPort);
+  private openSlots(): number[] {
+    const S = this.slab;
+    const slots: number[] = [];
+    for (let slot = 0; slot < this.capacity; slot++) if (S[slot * STRIDE + C_OPEN] !== 0) slots.push(slot);
+    return slots.sort((x, y) => S[x * STRIDE + C_FIRST_FRAME]! - S[y * STRIDE + C_FIRST_FRAME]!);
+  }
+
+  /** Room for `capacity` slots: the slabs are copied over, the hash table rebuilt. */
+  private grow(capacity: number): void {
+    const old = this.capacity;
+    const slab = new Float64Array(capacity * STRIDE);
+    slab.set(this.slab);
+    const keys = new Int32Array(capacity * K_STRIDE);
+    keys.set(this.keys);
+    this.slab = slab;
+    this.keys = keys;
+    this.capacity = capacity;
+    this.buckets = new Int32Array(capacity * 2).fill(-1);
+    this.mask = capacity * 2 - 1;
+    for (let slot = 0; slot < old; slot++) {
+      if (slab[slot * STRIDE + C_OPEN] !== 0) this.link(slot);
+    }
+    for (let slot = old; slot < capacity; slot++) {
+      this.probes.push(null);
+      this.timings.push(null, null);
+      this.pending.push(null, null);
+      this.beats.push(null, null);
+      this.names.push(null);
+    }
+    // Lowest slots first: they are taken from the end of the list.
+    for (let slot = capacity - 1; slot >= old; slot--) this.free.push(slot);
+  }
+
+  private link(slot: number): void {
+    const k = slot * K_STRIDE;
+    const b = this.keys[k + K_HASH]! & this.mask;
+    this.keys[k + K_NEXT] = this.buckets[b]!;
+    this.buckets[b] = slot;
+  }
+
+  private unlink(slot: number): void {
+    const K = this.keys;
+    const b = K[slot * K_STRIDE + K_HASH]! & this.mask;
+    let x = this.buckets[b]!;
+    if (x === slot) {
+      this.buckets[b] = K[slot * K_STRIDE + K_NEXT]!;
+      return;
+    }
+    while (x >= 0) {
+      const next = K[x * K_STRIDE + K_NEXT]!;
+      if (next === slot) {
+        K[x * K_STRIDE + K_NEXT] = K[slot * K_STRIDE + K_NEXT]!;
+        return;
+      }
+      x = next;
+    }
+  }
+
+  private create(hash: number, seg: Segment): number {
+    if (this.free.length === 0) this.grow(this.capacity * 2);
+    const slot = this.free.pop()!;
+    const S = this.slab;
+    const c = slot * STRIDE;
+    const gen = S[c + C_GEN]! + 1;
+    S.fill(0, c, c + STRIDE);
+    S[c + C_GEN] = gen;
+    S[c + C_OPEN] = 1;
+    for (const d of [c + DIR_A, c + DIR_B]) {
+      S[d + D_WINDOW] = -1;
+      S[d + D_SCALE] = 1;
+      S[d + D_OFFERED_SCALE] = -1;
+      S[d + D_LAST_ACTIVITY] = Number.NaN;
+      S[d + D_GAVE_UP_AFTER] = -1;
+    }
+    const K = this.keys;
+    const k = slot * K_STRIDE;
+    K[k + K_A] = seg.src0;
+    K[k + K_A + 1] = seg.src1;
+    K[k + K_A + 2] = seg.src2;
+    K[k + K_A + 3] = seg.src3;
+    K[k + K_B] = seg.dst0;
+    K[k + K_B + 1] = seg.dst1;
+    K[k + K_B + 2] = seg.dst2;
+    K[k + K_B + 3] = seg.dst3;
+    K[k + K_A_PORT] = seg.srcPort;
+    K[k + K_B_PORT] = seg.dstPort;
+    K[k + K_VERSION] = seg.ipVersion;
+    K[k + K_HASH] = hash;
+    this.link(slot);
     const flags = seg.flags;
     if ((flags & (SYN | ACK)) === SYN) {
-      conn.clientIsA = true;
-      conn.rolesFrom = 'syn';
+      S[c + C_CLIENT_IS_A] = 1;
+      S[c + C_ROLES] = ROLES_SYN;
     } else if ((flags & (SYN | ACK)) === (SYN | ACK)) {
-      conn.clientIsA = false;
-      conn.rolesFrom = 'syn-ack';
+      S[c + C_CLIENT_IS_A] = 0;
+      S[c + C_ROLES] = ROLES_SYN_ACK;
     } else {
       // No handshake captured: the lower port is most likely the service, the other ephemeral.
-      conn.clientIsA = seg.srcPort > seg.dstPort;
-      conn.rolesFrom = 'port';
+      S[c + C_CLIENT_IS_A] = seg.srcPort > seg.dstPort ? 1 : 0;
+      S[c + C_ROLES] = ROLES_PORT;
     }
-    conn.firstFrame = seg.frameNumber;
-    conn.firstSec = seg.tsSec;
-    conn.firstNsec = seg.tsNsec;
-    conn.firstT = t;
-    conn.nextInBucket = this.table.get(key) ?? null;
-    this.table.set(key, conn);
+    S[c + C_FIRST_FRAME] = seg.frameNumber;
+    S[c + C_FIRST_SEC] = seg.tsSec;
+    S[c + C_FIRST_NSEC] = seg.tsNsec;
+    S[c + C_FIRST_T] = this.now;
     this.open++;
-    return conn;
+    return slot;
   }
 
-  private segment(conn: Connection, fromA: boolean, seg: Segment): void {
+  private segment(slot: number, fromA: boolean, seg: Segment): void {
+    const S = this.slab;
     const t = this.now;
-    const sender = fromA ? conn.dirA : conn.dirB;
-    const receiver = fromA ? conn.dirB : conn.dirA;
+    const c = slot * STRIDE;
+    const sd = c + (fromA ? DIR_A : DIR_B);
+    const rd = c + (fromA ? DIR_B : DIR_A);
+    const si = 2 * slot + (fromA ? 0 : 1);
+    const ri = 2 * slot + (fromA ? 1 : 0);
     const flags = seg.flags;
-    if (conn.packets > 0 && t - conn.lastT > conn.maxGap) conn.maxGap = t - conn.lastT;
-    conn.packets++;
-    sender.packets++;
-    conn.lastFrame = seg.frameNumber;
-    conn.lastSec = seg.tsSec;
-    conn.lastNsec = seg.tsNsec;
-    conn.lastT = t;
+    if (S[c + C_PACKETS]! > 0 && t - S[c + C_LAST_T]! > S[c + C_MAX_GAP]!) S[c + C_MAX_GAP] = t - S[c + C_LAST_T]!;
+    S[c + C_PACKETS]++;
+    S[sd + D_PACKETS]++;
+    S[c + C_LAST_FRAME] = seg.frameNumber;
+    S[c + C_LAST_SEC] = seg.tsSec;
+    S[c + C_LAST_NSEC] = seg.tsNsec;
+    S[c + C_LAST_T] = t;
 
-    let probe = looksLikeKeepalive(seg, sender);
+    const senderKnown = S[sd + D_NEXT_SEQ_KNOWN] !== 0;
+    const senderNext = S[sd + D_NEXT_SEQ]!;
+    const receiverWindow = S[rd + D_WINDOW]!;
+    let probe = looksLikeKeepalive(seg, senderKnown, senderNext);
     let zeroWindowProbe = false;
-    if (probe && receiver.window === 0) {
+    if (probe && receiverWindow === 0) {
       probe = false;
       zeroWindowProbe = true;
-    } else if (!probe && isOneByteZeroWindowProbe(seg, sender, receiver)) {
+    } else if (!probe && isOneByteZeroWindowProbe(seg, senderKnown, senderNext, receiverWindow)) {
       zeroWindowProbe = true;
     }
 
     // An answer to the receiver's outstanding probe? (The peer's own probe is not one.)
-    const pending = receiver.pending;
     let answersProbe = false;
-    if (pending !== null && !probe && !zeroWindowProbe) {
-      const reply = replyTo(seg, pending.seq);
+    if (S[rd + D_PENDING] !== 0 && !probe && !zeroWindowProbe) {
+      const reply = replyTo(seg, S[rd + D_PENDING_SEQ]!);
       if (reply !== REPLY_NONE) {
+        const pending = this.pending[ri]!;
         pending.reply = reply === REPLY_ACK ? 'ack' : 'rst';
         pending.replyFrame = seg.frameNumber;
         pending.replyT = t;
-        receiver.pending = null;
-        receiver.fate = reply === REPLY_ACK ? FATE_ALIVE : FATE_RESET;
-        if (reply === REPLY_ACK) receiver.ackedProbes++;
+        this.pending[ri] = null;
+        S[rd + D_PENDING] = 0;
+        S[rd + D_FATE] = reply === REPLY_ACK ? FATE_ALIVE : FATE_RESET;
+        if (reply === REPLY_ACK) S[rd + D_ACKED]++;
         else {
-          receiver.resetProbes++;
-          receiver.resetProbeFrame = pending.frame;
-          receiver.resetReplyFrame = seg.frameNumber;
+          S[rd + D_RESET_PROBES]++;
+          S[rd + D_RESET_PROBE_FRAME] = pending.frame;
+          S[rd + D_RESET_REPLY_FRAME] = seg.frameNumber;
         }
         answersProbe = reply === REPLY_ACK && seg.payloadLen === 0;
-        this.emit(reply === REPLY_ACK ? 'reply-ack' : 'reply-rst', seg.frameNumber, conn, !fromA);
+        this.emit(reply === REPLY_ACK ? 'reply-ack' : 'reply-rst', seg.frameNumber, slot, !fromA);
       }
     }
 
     // Linux's idle clock (rcv_tstamp) restarts on every segment the receiver accepts; probes
     // and zero-window probes lie left of its window and are dropped before that (tcp_sequence).
     if (!probe && !zeroWindowProbe && (flags & RST) === 0) {
-      receiver.lastActivity = t;
-      receiver.lastActivityWasProbeAck = answersProbe;
-      receiver.probeOrdinal = 0;
-      if (receiver.fate === FATE_WAITING) receiver.fate = FATE_ALIVE;
+      S[rd + D_LAST_ACTIVITY] = t;
+      S[rd + D_LAST_WAS_PROBE_ACK] = answersProbe ? 1 : 0;
+      S[rd + D_PROBE_ORDINAL] = 0;
+      if (S[rd + D_FATE] === FATE_WAITING) S[rd + D_FATE] = FATE_ALIVE;
     }
 
-    if (probe) {
-      const ordinal = ++sender.probeOrdinal;
-      const since = Number.isNaN(sender.lastActivity) ? null : t - sender.lastActivity;
-      // Linux re-arms its timer for the interval after a probe; once answered, the next probe
-      // leaves when that timer finds `idle` elapsed since the ACK: max(idle, interval) after it
-      // (tcp_keepalive_timer; seen on the ka-many recording). Only other activity shows idle alone.
-      if (ordinal === 1 && since !== null) (sender.lastActivityWasProbeAck ? sender.afterAnswerSamples : sender.idleSamples).push(since);
-      if (ordinal > 1) sender.intervalSamples.push(t - sender.lastProbeT);
-      sender.lastProbeT = t;
-      if (ordinal > sender.maxOrdinal) sender.maxOrdinal = ordinal;
-      if (seg.payloadLen === 0) sender.emptyProbes++;
-      else sender.oneByteProbes++;
-      sender.probes++;
-      const record: ProbeRecord = {
-        frame: seg.frameNumber,
-        tsSec: seg.tsSec,
-        tsNsec: seg.tsNsec,
-        t,
-        fromA,
-        seq: seg.seq,
-        payloadBytes: seg.payloadLen,
-        sinceLastActivity: since,
-        ordinal,
-        reply: 'none',
-        replyFrame: 0,
-        replyT: 0,
-      };
-      conn.probes.push(record);
-      sender.pending = record;
-      sender.fate = FATE_WAITING;
-      this.keepaliveProbes++;
-      this.emit('probe', seg.frameNumber, conn, fromA);
-    } else if (zeroWindowProbe) {
-      sender.zeroWindowProbes++;
+    if (probe) this.probe(slot, fromA, seg);
+    else if (zeroWindowProbe) {
+      S[sd + D_ZERO_WINDOW]++;
       this.zeroWindowProbes++;
-      this.emit('zero-window-probe', seg.frameNumber, conn, fromA);
+      this.emit('zero-window-probe', seg.frameNumber, slot, fromA);
     }
 
     // Application data (not a retransmission) feeds the heartbeat detector.
-    if (seg.payloadLen > 0 && !probe && !zeroWindowProbe && (flags & (SYN | RST)) === 0 && (!sender.nextSeqKnown || !seqGt(sender.nextSeq, seg.seq))) {
-      if (sender.beats === null && seg.payloadLen <= HEARTBEAT_MAX_BYTES) {
-        sender.beats = new BeatTrack();
-        receiver.beats = new BeatTrack();
+    if (seg.payloadLen > 0 && !probe && !zeroWindowProbe && (flags & (SYN | RST)) === 0 && (!senderKnown || !seqGt(senderNext, seg.seq))) {
+      if (S[sd + D_HAS_BEATS] === 0 && seg.payloadLen <= HEARTBEAT_MAX_BYTES) {
+        this.beats[si] = new BeatTrack();
+        this.beats[ri] = new BeatTrack();
+        S[sd + D_HAS_BEATS] = 1;
+        S[rd + D_HAS_BEATS] = 1;
       }
-      if (sender.beats !== null) onData(sender.beats, receiver.beats!, t, seg.payloadLen);
+      if (S[sd + D_HAS_BEATS] !== 0) onData(this.beats[si]!, this.beats[ri]!, t, seg.payloadLen);
     }
 
     if ((flags & RST) !== 0) {
       // Linux gives up after TCP_KEEPCNT unanswered probes by sending an RST one interval
       // after the last one (tcp_keepalive_timer → tcp_send_active_reset).
-      if (sender.fate === FATE_WAITING && sender.probeOrdinal > 0) {
-        sender.fate = FATE_DEAD;
-        sender.gaveUpAfter = sender.probeOrdinal;
-        sender.gaveUpFrame = seg.frameNumber;
-        sender.intervalSamples.push(t - sender.lastProbeT);
-        sender.pending = null;
-        this.emit('gave-up', seg.frameNumber, conn, fromA);
+      if (S[sd + D_FATE] === FATE_WAITING && S[sd + D_PROBE_ORDINAL]! > 0) {
+        S[sd + D_FATE] = FATE_DEAD;
+        S[sd + D_GAVE_UP_AFTER] = S[sd + D_PROBE_ORDINAL]!;
+        S[sd + D_GAVE_UP_FRAME] = seg.frameNumber;
+        this.timingsOf(si).interval.push(t - S[sd + D_LAST_PROBE_T]!);
+        S[sd + D_PENDING] = 0;
+        this.pending[si] = null;
+        this.emit('gave-up', seg.frameNumber, slot, fromA);
       }
-      this.close(conn, 'rst', t);
+      this.close(slot, CLOSED_RST);
       return;
     }
 
     // Sequence state: next expected seq is the highest seq + len (SYN and FIN count one).
     if ((flags & SYN) !== 0) {
       readOptions(seg);
-      sender.sentSyn = true;
-      sender.synSeq = seg.seq;
-      sender.offeredScale = seg.windowScale;
-      if ((flags & ACK) !== 0 && receiver.offeredScale >= 0 && sender.offeredScale >= 0) {
+      S[sd + D_SENT_SYN] = 1;
+      S[sd + D_SYN_SEQ] = seg.seq;
+      S[sd + D_OFFERED_SCALE] = seg.windowScale;
+      if ((flags & ACK) !== 0 && S[rd + D_OFFERED_SCALE]! >= 0 && seg.windowScale >= 0) {
         // RFC 7323 §2.2: scaling holds only when both SYNs carried the option.
-        receiver.shift = Math.min(receiver.offeredScale, 14);
-        sender.shift = Math.min(sender.offeredScale, 14);
+        S[rd + D_SCALE] = 2 ** Math.min(S[rd + D_OFFERED_SCALE]!, 14);
+        S[sd + D_SCALE] = 2 ** Math.min(seg.windowScale, 14);
       }
     }
     // A one-byte zero-window probe's byte is not yet accepted: it does not move SND.NXT as the
     // receiver sees it (Wireshark's rule too).
     const end = seqAdd(seg.seq, seg.payloadLen + ((flags & SYN) !== 0 ? 1 : 0) + ((flags & FIN) !== 0 ? 1 : 0));
-    if (!zeroWindowProbe && (!sender.nextSeqKnown || seqGt(end, sender.nextSeq))) {
-      sender.nextSeq = end;
-      sender.nextSeqKnown = true;
+    if (!zeroWindowProbe && (!senderKnown || seqGt(end, senderNext))) {
+      S[sd + D_NEXT_SEQ] = end;
+      S[sd + D_NEXT_SEQ_KNOWN] = 1;
     }
     // The window in a SYN is never scaled (RFC 7323 §2.2).
-    sender.window = (flags & SYN) !== 0 ? seg.window : seg.window * 2 ** sender.shift;
+    S[sd + D_WINDOW] = (flags & SYN) !== 0 ? seg.window : seg.window * S[sd + D_SCALE]!;
     // The peer's acknowledgement is evidence of what this side sends next: it lets a capture
     // that starts mid-connection recognise the first probe.
-    if ((flags & ACK) !== 0 && (!receiver.nextSeqKnown || seqGt(seg.ack, receiver.nextSeq))) {
-      receiver.nextSeq = seg.ack;
-      receiver.nextSeqKnown = true;
+    if ((flags & ACK) !== 0 && (S[rd + D_NEXT_SEQ_KNOWN] === 0 || seqGt(seg.ack, S[rd + D_NEXT_SEQ]!))) {
+      S[rd + D_NEXT_SEQ] = seg.ack;
+      S[rd + D_NEXT_SEQ_KNOWN] = 1;
     }
     if ((flags & FIN) !== 0) {
-      sender.sentFin = true;
-      if (receiver.sentFin) this.close(conn, 'fin', t);
+      S[sd + D_SENT_FIN] = 1;
+      if (S[rd + D_SENT_FIN] !== 0) this.close(slot, CLOSED_FIN);
     }
   }
 
-  private emit(kind: KeepaliveEventKind, frame: number, conn: Connection, fromA: boolean): void {
-    this.options.onEvent?.({ kind, frame, connection: { client: conn.client, server: conn.server }, from: conn.sideOf(fromA) });
+  /** A keepalive probe from side A (fromA) or B of the slot. */
+  private probe(slot: number, fromA: boolean, seg: Segment): void {
+    const S = this.slab;
+    const t = this.now;
+    const sd = slot * STRIDE + (fromA ? DIR_A : DIR_B);
+    const si = 2 * slot + (fromA ? 0 : 1);
+    const ordinal = ++S[sd + D_PROBE_ORDINAL];
+    const last = S[sd + D_LAST_ACTIVITY]!;
+    const since = Number.isNaN(last) ? null : t - last;
+    // Linux re-arms its timer for the interval after a probe; once answered, the next probe
+    // leaves when that timer finds `idle` elapsed since the ACK: max(idle, interval) after it
+    // (tcp_keepalive_timer; seen on the ka-many recording). Only other activity shows idle alone.
+    if (ordinal === 1 && since !== null) {
+      const timings = this.timingsOf(si);
+      (S[sd + D_LAST_WAS_PROBE_ACK] !== 0 ? timings.afterAnswer : timings.idle).push(since);
+    }
+    if (ordinal > 1) this.timingsOf(si).interval.push(t - S[sd + D_LAST_PROBE_T]!);
+    S[sd + D_LAST_PROBE_T] = t;
+    if (ordinal > S[sd + D_MAX_ORDINAL]!) S[sd + D_MAX_ORDINAL] = ordinal;
+    if (seg.payloadLen === 0) S[sd + D_EMPTY]++;
+    else S[sd + D_ONE_BYTE]++;
+    S[sd + D_PROBES]++;
+    const record: ProbeRecord = {
+      frame: seg.frameNumber,
+      tsSec: seg.tsSec,
+      tsNsec: seg.tsNsec,
+      t,
+      fromA,
+      seq: seg.seq,
+      payloadBytes: seg.payloadLen,
+      sinceLastActivity: since,
+      ordinal,
+      reply: 'none',
+      replyFrame: 0,
+      replyT: 0,
+    };
+    (this.probes[slot] ??= new HeadTail<ProbeRecord>()).push(record);
+    this.pending[si] = record;
+    S[sd + D_PENDING] = 1;
+    S[sd + D_PENDING_SEQ] = seg.seq;
+    S[sd + D_FATE] = FATE_WAITING;
+    this.keepaliveProbes++;
+    this.emit('probe', seg.frameNumber, slot, fromA);
   }
 
-  private close(conn: Connection, how: 'fin' | 'rst', t: number): void {
-    if (conn.closedBy !== null) return;
-    conn.closedBy = how;
-    conn.closeT = t;
-    this.closedQueue.push(conn);
+  private timingsOf(i: number): Timings {
+    return (this.timings[i] ??= new Timings());
+  }
+
+  private emit(kind: KeepaliveEventKind, frame: number, slot: number, fromA: boolean): void {
+    const onEvent = this.options.onEvent;
+    if (onEvent === undefined) return;
+    // Names only: a connection object made once per slot for the events.
+    const conn = (this.names[slot] ??= this.connectionOf(slot));
+    onEvent({ kind, frame, connection: { client: conn.client, server: conn.server }, from: conn.sideOf(fromA) });
+  }
+
+  private close(slot: number, how: number): void {
+    const S = this.slab;
+    const c = slot * STRIDE;
+    if (S[c + C_CLOSED_BY] !== CLOSED_NONE) return;
+    S[c + C_CLOSED_BY] = how;
+    S[c + C_CLOSE_T] = this.now;
+    this.closedSlots.push(slot);
+    this.closedGens.push(S[c + C_GEN]!);
   }
 
   /** Finalise closed connections whose grace period has passed. */
   private sweep(): void {
     const t = this.now;
-    const q = this.closedQueue;
-    while (this.closedHead < q.length) {
-      const conn = q[this.closedHead]!;
-      if (!conn.finalized && t - conn.closeT <= CLOSE_GRACE_SECONDS) break;
+    const S = this.slab;
+    const slots = this.closedSlots;
+    const gens = this.closedGens;
+    while (this.closedHead < slots.length) {
+      const slot = slots[this.closedHead]!;
+      const c = slot * STRIDE;
+      // A slot finalised meanwhile (its 4-tuple reused, say) may already hold another connection.
+      const current = S[c + C_OPEN] !== 0 && S[c + C_GEN] === gens[this.closedHead];
+      if (current && t - S[c + C_CLOSE_T]! <= CLOSE_GRACE_SECONDS) break;
       this.closedHead++;
-      if (!conn.finalized) this.finalize(conn);
+      if (current) this.finalize(slot);
     }
-    if (this.closedHead > 1024 && this.closedHead * 2 > q.length) {
-      q.splice(0, this.closedHead);
+    if (this.closedHead > 1024 && this.closedHead * 2 > slots.length) {
+      slots.splice(0, this.closedHead);
+      gens.splice(0, this.closedHead);
       this.closedHead = 0;
     }
   }
 
-  private finalize(conn: Connection): void {
-    if (conn.finalized) return;
-    conn.finalized = true;
-    // Unlink from its bucket.
-    const head = this.table.get(conn.key) ?? null;
-    if (head === conn) {
-      if (conn.nextInBucket === null) this.table.delete(conn.key);
-      else this.table.set(conn.key, conn.nextInBucket);
-    } else {
-      for (let x = head; x !== null; x = x.nextInBucket) {
-        if (x.nextInBucket === conn) {
-          x.nextInBucket = conn.nextInBucket;
-          break;
-        }
-      }
+  private finalize(slot: number): void {
+    const S = this.slab;
+    const c = slot * STRIDE;
+    if (S[c + C_OPEN] === 0) return;
+    const conn = this.connectionOf(slot);
+    this.unlink(slot);
+    S[c + C_OPEN] = 0;
+    this.probes[slot] = null;
+    this.names[slot] = null;
+    for (const i of [2 * slot, 2 * slot + 1]) {
+      this.pending[i] = null;
+      this.timings[i] = null;
+      this.beats[i] = null;
     }
-    conn.nextInBucket = null;
+    this.free.push(slot);
     this.open--;
-    this.emit('connection-end', conn.lastFrame, conn, conn.clientIsA);
+    const onEvent = this.options.onEvent;
+    if (onEvent !== undefined) onEvent({ kind: 'connection-end', frame: conn.lastFrame, connection: { client: conn.client, server: conn.server }, from: 'client' });
     this.options.onConnection(conn);
+  }
+
+  /** The slot's connection as a plain object (its probes, samples and heartbeat tracks shared, not copied). */
+  private connectionOf(slot: number): Connection {
+    const S = this.slab;
+    const K = this.keys;
+    const c = slot * STRIDE;
+    const k = slot * K_STRIDE;
+    const u = (i: number): number => K[k + i]! >>> 0;
+    const conn = new Connection(K[k + K_VERSION] === 6 ? 6 : 4, u(K_A), u(K_A + 1), u(K_A + 2), u(K_A + 3), K[k + K_A_PORT]!, u(K_B), u(K_B + 1), u(K_B + 2), u(K_B + 3), K[k + K_B_PORT]!);
+    conn.clientIsA = S[c + C_CLIENT_IS_A] !== 0;
+    conn.rolesFrom = ROLES[S[c + C_ROLES]!]!;
+    conn.firstFrame = S[c + C_FIRST_FRAME]!;
+    conn.lastFrame = S[c + C_LAST_FRAME]!;
+    conn.firstSec = S[c + C_FIRST_SEC]!;
+    conn.firstNsec = S[c + C_FIRST_NSEC]!;
+    conn.lastSec = S[c + C_LAST_SEC]!;
+    conn.lastNsec = S[c + C_LAST_NSEC]!;
+    conn.firstT = S[c + C_FIRST_T]!;
+    conn.lastT = S[c + C_LAST_T]!;
+    conn.packets = S[c + C_PACKETS]!;
+    conn.maxGap = S[c + C_MAX_GAP]!;
+    conn.probes = this.probes[slot] ?? new HeadTail<ProbeRecord>();
+    const closedBy = S[c + C_CLOSED_BY];
+    conn.closedBy = closedBy === CLOSED_FIN ? 'fin' : closedBy === CLOSED_RST ? 'rst' : null;
+    conn.closeT = S[c + C_CLOSE_T]!;
+    this.fillDirection(conn.dirA, c + DIR_A, 2 * slot);
+    this.fillDirection(conn.dirB, c + DIR_B, 2 * slot + 1);
+    return conn;
+  }
+
+  private fillDirection(dir: Direction, d: number, i: number): void {
+    const S = this.slab;
+    dir.nextSeq = S[d + D_NEXT_SEQ]!;
+    dir.nextSeqKnown = S[d + D_NEXT_SEQ_KNOWN] !== 0;
+    dir.window = S[d + D_WINDOW]!;
+    dir.packets = S[d + D_PACKETS]!;
+    dir.lastActivity = S[d + D_LAST_ACTIVITY]!;
+    dir.probeOrdinal = S[d + D_PROBE_ORDINAL]!;
+    dir.maxOrdinal = S[d + D_MAX_ORDINAL]!;
+    dir.fate = S[d + D_FATE]!;
+    dir.gaveUpAfter = S[d + D_GAVE_UP_AFTER]!;
+    dir.gaveUpFrame = S[d + D_GAVE_UP_FRAME]!;
+    dir.zeroWindowProbes = S[d + D_ZERO_WINDOW]!;
+    dir.emptyProbes = S[d + D_EMPTY]!;
+    dir.oneByteProbes = S[d + D_ONE_BYTE]!;
+    dir.probes = S[d + D_PROBES]!;
+    dir.ackedProbes = S[d + D_ACKED]!;
+    dir.resetProbes = S[d + D_RESET_PROBES]!;
+    dir.resetProbeFrame = S[d + D_RESET_PROBE_FRAME]!;
+    dir.resetReplyFrame = S[d + D_RESET_REPLY_FRAME]!;
+    const timings = this.timings[i];
+    if (timings) {
+      dir.idleSamples = timings.idle;
+      dir.afterAnswerSamples = timings.afterAnswer;
+      dir.intervalSamples = timings.interval;
+    }
+    dir.beats = this.beats[i] ?? null;
   }
 }
 
-function matchesA(c: Connection, s: Segment): boolean {
+/** Does the segment go from the endpoint at `from` to the one at `to` (word offsets into K)? */
+function matches(K: Int32Array, from: number, to: number, fromPort: number, toPort: number, version: number, s: Segment): boolean {
   return (
-    c.aPort === s.srcPort && c.bPort === s.dstPort && c.ipVersion === s.ipVersion &&
-    c.a3 === s.src3 && c.b3 === s.dst3 && c.a2 === s.src2 && c.b2 === s.dst2 &&
-    c.a1 === s.src1 && c.b1 === s.dst1 && c.a0 === s.src0 && c.b0 === s.dst0
-  );
-}
-
-function matchesB(c: Connection, s: Segment): boolean {
-  return (
-    c.bPort === s.srcPort && c.aPort === s.dstPort && c.ipVersion === s.ipVersion &&
-    c.b3 === s.src3 && c.a3 === s.dst3 && c.b2 === s.src2 && c.a2 === s.dst2 &&
-    c.b1 === s.src1 && c.a1 === s.dst1 && c.b0 === s.src0 && c.a0 === s.dst0
+    fromPort === s.srcPort && toPort === s.dstPort && version === s.ipVersion &&
+    K[from + 3] === (s.src3 | 0) && K[to + 3] === (s.dst3 | 0) && K[from + 2] === (s.src2 | 0) && K[to + 2] === (s.dst2 | 0) &&
+    K[from + 1] === (s.src1 | 0) && K[to + 1] === (s.dst1 | 0) && K[from] === (s.src0 | 0) && K[to] === (s.dst0 | 0)
   );
 }

@@ -1,50 +1,38 @@
 /**
  * The one place where "is this a keepalive?" is decided. Pure functions over one segment and
- * the sender's and receiver's direction state, kept apart from bookkeeping and presentation.
+ * what is known of the sender's and receiver's direction, kept apart from bookkeeping and presentation.
  */
 import { ACK, FIN, RST, SYN, type Segment } from '../decode/segment.js';
 import { seqAdd } from './seq.js';
 
-/** What the classifier needs to know of one direction (sender side of a connection). */
-export interface DirectionView {
-  /** Next sequence number this sender is expected to use (highest seq+len seen, or the peer's ack). */
-  nextSeq: number;
-  nextSeqKnown: boolean;
-  /** Window this side last advertised, scaled; -1 before any segment. */
-  window: number;
-}
-
 /**
  * Keepalive probe (RFC 1122 §4.2.3.6; Wireshark's tcp.analysis.keep_alive): no SYN, FIN or RST,
- * 0 or 1 byte of payload, and a sequence number one below the next expected one, so it lies
- * just left of the receiver's window and must be answered by an ACK.
+ * 0 or 1 byte of payload, and a sequence number one below the next one the sender is expected
+ * to use (`nextSeq`, known or not), so it lies just left of the receiver's window and must be
+ * answered by an ACK.
  */
-export function looksLikeKeepalive(seg: Segment, sender: DirectionView): boolean {
-  return (
-    sender.nextSeqKnown &&
-    (seg.flags & (SYN | FIN | RST)) === 0 &&
-    seg.payloadLen <= 1 &&
-    seg.seq === seqAdd(sender.nextSeq, -1)
-  );
+export function looksLikeKeepalive(seg: Segment, nextSeqKnown: boolean, nextSeq: number): boolean {
+  return nextSeqKnown && (seg.flags & (SYN | FIN | RST)) === 0 && seg.payloadLen <= 1 && seg.seq === seqAdd(nextSeq, -1);
 }
 
 /**
  * A keepalive look-alike sent because the receiver's window is closed: Linux sends its
  * zero-window probes exactly like keepalives (tcp_xmit_probe_skb with SND.UNA − 1). The
- * receiver's last advertised window being 0 tells them apart; Wireshark 4.0 does not look.
+ * receiver's last advertised window (`receiverWindow`, scaled) being 0 tells them apart;
+ * Wireshark 4.0 does not look.
  */
-export function isZeroWindowLookalike(seg: Segment, sender: DirectionView, receiver: DirectionView): boolean {
-  return receiver.window === 0 && looksLikeKeepalive(seg, sender);
+export function isZeroWindowLookalike(seg: Segment, nextSeqKnown: boolean, nextSeq: number, receiverWindow: number): boolean {
+  return receiverWindow === 0 && looksLikeKeepalive(seg, nextSeqKnown, nextSeq);
 }
 
 /** Other stacks probe a closed window with one new byte at SND.NXT (Wireshark's zero_window_probe). */
-export function isOneByteZeroWindowProbe(seg: Segment, sender: DirectionView, receiver: DirectionView): boolean {
+export function isOneByteZeroWindowProbe(seg: Segment, nextSeqKnown: boolean, nextSeq: number, receiverWindow: number): boolean {
   return (
-    receiver.window === 0 &&
-    sender.nextSeqKnown &&
+    receiverWindow === 0 &&
+    nextSeqKnown &&
     seg.payloadLen === 1 &&
     (seg.flags & (SYN | FIN | RST)) === 0 &&
-    seg.seq === sender.nextSeq
+    seg.seq === nextSeq
   );
 }
 
