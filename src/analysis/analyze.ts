@@ -24,6 +24,11 @@ export interface AnalyzeOptions {
   onEvent?: ((event: KeepaliveEvent) => void) | undefined;
   /** Standard input, for the path `-` (tests pass their own). */
   stdin?: AsyncIterable<Buffer> | undefined;
+  /**
+   * List each connection's probes in its report (default). False counts them in
+   * `probesOmitted` instead, for output that shows no probe (CSV): much less work per connection.
+   */
+  probeList?: boolean | undefined;
 }
 
 /** Does this connection concern the port/host the user asked about? */
@@ -90,8 +95,9 @@ export class Analysis {
   /** Reports of the connections finished since the last call (selected ones only). */
   drain(): ConnectionReport[] {
     const out: ConnectionReport[] = [];
-    while (this.done.length > 0) {
-      const report = connectionReport(this.done.shift()!, this.lint);
+    const done = this.done;
+    for (let i = 0; i < done.length; i++) {
+      const report = connectionReport(done[i]!, this.lint, this.options.probeList ?? true);
       if (!selects(report, this.options)) continue;
       this.keepaliveProbes += report.probes.length + report.probesOmitted;
       this.zeroWindowProbes += report.zeroWindowProbes;
@@ -99,7 +105,13 @@ export class Analysis {
       this.tally.add(report);
       out.push(report);
     }
+    done.length = 0;
     return out;
+  }
+
+  /** First frame of the oldest connection still open (Infinity when none): no connection finalised later starts before it. */
+  oldestOpenFrame(): number {
+    return this.tracker.oldestOpenFrame();
   }
 
   /** Reports of every connection still open, as they stand now (for a live view); nothing is finalised. */
@@ -134,25 +146,76 @@ export class Analysis {
 }
 
 /**
+ * Open the captures and feed them to `analysis`, yielding whenever the reader waits for bytes
+ * (connections may have been finalised meanwhile); returns the summary, every connection
+ * finalised. The files are closed on every exit path.
+ */
+async function* feed(paths: readonly string[], options: AnalyzeOptions, analysis: Analysis): AsyncGenerator<ConnectionReport[], { reports: ConnectionReport[]; summary: Summary }> {
+  const files: CaptureFile[] = [];
+  try {
+    for (const p of paths) files.push(await openCapture(p, options.stdin));
+    for await (const _ of readFrames(files, (frame, frameNumber) => analysis.frame(frame, frameNumber))) yield analysis.drain();
+    return analysis.finish(
+      files.map((f) => f.name),
+      files.flatMap((f) => f.allWarnings()),
+    );
+  } finally {
+    await Promise.all(files.map((f) => f.input.close()));
+  }
+}
+
+/**
  * Analyse captures (several files are one capture cut in pieces, merged by time). Yields each
  * connection's report as the connection is finalised, and returns the summary.
  */
 export async function* analyze(paths: readonly string[], options: AnalyzeOptions = {}): AsyncGenerator<ConnectionReport, Summary> {
-  const files: CaptureFile[] = [];
-  try {
-    for (const p of paths) files.push(await openCapture(p, options.stdin));
-    const analysis = new Analysis(options);
-    const reading = readFrames(files, (frame, frameNumber) => analysis.frame(frame, frameNumber));
-    // Hand out connections finalised so far whenever the reader waits for bytes.
-    for await (const _ of reading) yield* analysis.drain();
-    const { reports, summary } = analysis.finish(
-      files.map((f) => f.name),
-      files.flatMap((f) => f.allWarnings()),
-    );
-    yield* reports;
-    return summary;
-  } finally {
-    await Promise.all(files.map((f) => f.input.close()));
+  const it = feed(paths, options, new Analysis(options));
+  for (;;) {
+    const r = await it.next();
+    if (r.done) {
+      yield* r.value.reports;
+      return r.value.summary;
+    }
+    yield* r.value;
+  }
+}
+
+/**
+ * Connections in order of their first frame (as `analyzeToReport` lists them), each turned
+ * into what the caller writes (`render`) as soon as it is finalised: only that form waits,
+ * and only for older connections still open. Yields batches in order; returns the summary.
+ */
+export async function* analyzeInOrder<T>(paths: readonly string[], options: AnalyzeOptions, render: (report: ConnectionReport) => T): AsyncGenerator<T[], Summary> {
+  const analysis = new Analysis(options);
+  let waiting: { frame: number; value: T }[] = [];
+  const take = (reports: ConnectionReport[]): void => {
+    for (const r of reports) waiting.push({ frame: r.firstFrame, value: render(r) });
+  };
+  /** The waiting values that start before `frame`, in order; the rest stay. */
+  const release = (frame: number): T[] => {
+    waiting.sort((x, y) => x.frame - y.frame);
+    let n = 0;
+    while (n < waiting.length && waiting[n]!.frame < frame) n++;
+    const out = waiting.slice(0, n).map((w) => w.value);
+    waiting = waiting.slice(n);
+    return out;
+  };
+  // Asking the table for its oldest open connection costs a pass over it: only when enough waits.
+  let threshold = 1024;
+  const it = feed(paths, options, analysis);
+  for (;;) {
+    const r = await it.next();
+    if (r.done) {
+      take(r.value.reports);
+      yield release(Number.POSITIVE_INFINITY);
+      return r.value.summary;
+    }
+    take(r.value);
+    if (waiting.length >= threshold) {
+      const out = release(analysis.oldestOpenFrame());
+      threshold = Math.max(1024, 2 * waiting.length);
+      if (out.length > 0) yield out;
+    }
   }
 }
 

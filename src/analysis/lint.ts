@@ -70,7 +70,7 @@ export function connectionFindings(c: ConnectionReport, maxSilence: number, opti
   if (c.verdict === 'reset') {
     out.push({ rule: 'peer-reset', severity: 'error', message: 'a keepalive probe was answered by RST: the peer had lost the connection (rebooted, or its application aborted)' });
   }
-  const keepalive = c.probes.length > 0;
+  const keepalive = c.probes.length + c.probesOmitted > 0;
   if (!keepalive && c.heartbeat === null && maxSilence > options.middleboxTimeout) {
     out.push({
       rule: 'silent-gap',

@@ -234,7 +234,11 @@ function explain(conn: Connection, verdict: Verdict): string {
   return `${verdictWord}: ${s.charAt(0).toUpperCase()}${s.slice(1)}.`;
 }
 
-export function connectionReport(conn: Connection, lint: LintOptions = { middleboxTimeout: DEFAULT_MIDDLEBOX_TIMEOUT }): ConnectionReport {
+/**
+ * The connection's report. With `probeList` false the probes are counted (`probesOmitted`) but
+ * not listed: renderers that show none (CSV) skip building a thousand probe objects per connection.
+ */
+export function connectionReport(conn: Connection, lint: LintOptions = { middleboxTimeout: DEFAULT_MIDDLEBOX_TIMEOUT }, probeList = true): ConnectionReport {
   const verdict = verdictOf(conn);
   const report: ConnectionReport = {
     client: conn.client,
@@ -245,8 +249,8 @@ export function connectionReport(conn: Connection, lint: LintOptions = { middleb
     firstTime: isoTime(conn.firstSec, conn.firstNsec),
     lastTime: isoTime(conn.lastSec, conn.lastNsec),
     packets: conn.packets,
-    probes: conn.probes.items().map((p) => probeReport(conn, p)),
-    probesOmitted: conn.probes.omitted,
+    probes: probeList ? conn.probes.items().map((p) => probeReport(conn, p)) : [],
+    probesOmitted: probeList ? conn.probes.omitted : conn.probes.total,
     keepalive: { client: inferSettings(conn.direction('client')), server: inferSettings(conn.direction('server')) },
     zeroWindowProbes: conn.dirA.zeroWindowProbes + conn.dirB.zeroWindowProbes,
     heartbeat: heartbeatOf(conn.direction('client').beats, conn.direction('server').beats),

@@ -1,9 +1,9 @@
 /** `keepalive analyze`: one report, in the format asked for, from the same Report object. */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { analyze, analyzeToReport } from '../analysis/analyze.js';
+import { analyze, analyzeInOrder, analyzeToReport } from '../analysis/analyze.js';
 import { analyzeSeparately } from '../analysis/parallel.js';
 import type { Report } from '../analysis/model.js';
-import { renderCsv } from '../report/csv.js';
+import { CSV_HEADER, csvRow, renderCsv } from '../report/csv.js';
 import { renderHtml } from '../report/html.js';
 import { renderJson } from '../report/json.js';
 import { renderMarkdown } from '../report/markdown.js';
@@ -80,6 +80,10 @@ export async function runAnalyze(a: AnalyzeArgs): Promise<number> {
     await streamJsonLines(a);
     return EXIT_OK;
   }
+  if (a.format === 'csv') {
+    await streamCsv(a);
+    return EXIT_OK;
+  }
   const report = await readReport(a.files, a.port, a.host, a.middleboxTimeout);
   emit('-o', a.output, render(report, a.format, color));
   return EXIT_OK;
@@ -123,6 +127,32 @@ async function streamJsonLines(a: AnalyzeArgs): Promise<void> {
       writeSync(fd, `${JSON.stringify(r.value)}\n`);
     }
   } finally {
+    if (fd !== 1) closeSync(fd);
+  }
+}
+
+/**
+ * `--format csv` without --separate: rows in order of first frame, as renderCsv writes them,
+ * each rendered as its connection ends from a report that lists no probes (CSV shows counts
+ * only); rows are written as soon as every older connection has ended.
+ */
+async function streamCsv(a: AnalyzeArgs): Promise<void> {
+  const fd = a.output === undefined ? 1 : openOutput(a.output);
+  const stop = startProgress(a.files, { delayMs: progressDelay() });
+  try {
+    writeSync(fd, `${CSV_HEADER}\r\n`);
+    const it = analyzeInOrder(a.files, { port: a.port, host: a.host, middleboxTimeout: a.middleboxTimeout, probeList: false }, csvRow);
+    for (;;) {
+      const r = await it.next();
+      if (r.done) {
+        stop();
+        for (const w of r.value.warnings) process.stderr.write(`keepalive: warning: ${w}\n`);
+        break;
+      }
+      if (r.value.length > 0) writeSync(fd, `${r.value.join('\r\n')}\r\n`);
+    }
+  } finally {
+    stop();
     if (fd !== 1) closeSync(fd);
   }
 }

@@ -3,7 +3,7 @@
  * in double quotes, quotes doubled). Durations are plain seconds; an unknown figure is empty.
  */
 import type { ConnectionReport, KeepaliveSettings, Report } from '../analysis/model.js';
-import { plainNumber, probeCounts, proberOf } from './units.js';
+import { probeCounts, proberOf } from './units.js';
 
 /**
  * The columns, in order. `prober` names whose settings fill idle…defaults (the client's when both
@@ -41,51 +41,40 @@ export const CSV_COLUMNS = [
 ] as const;
 
 export function csvField(value: string | number | null): string {
-  const s = value === null ? '' : String(value);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  if (value === null) return '';
+  if (typeof value === 'number') return String(value);
+  return QUOTE_NEEDED.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
-function row(c: ConnectionReport): Record<(typeof CSV_COLUMNS)[number], string | number | null> {
+const QUOTE_NEEDED = /[",\r\n]/;
+
+/** A number cell, empty for null. */
+function num(x: number | null): string {
+  return x === null ? '' : String(x);
+}
+
+/** One connection's row (without its line end), columns as CSV_COLUMNS. */
+export function csvRow(c: ConnectionReport): string {
   const prober = proberOf(c.keepalive);
   const s: KeepaliveSettings | null = c.keepalive.client ?? c.keepalive.server;
   const counts = probeCounts(c);
-  return {
-    client: c.client,
-    server: c.server,
-    rolesFrom: c.rolesFrom,
-    verdict: c.verdict,
-    probes: counts.total,
-    answeredAck: counts.ack,
-    answeredRst: counts.rst,
-    unanswered: counts.none,
-    prober: prober ?? '',
-    idle: plainNumber(s?.idle ?? null),
-    interval: plainNumber(s?.interval ?? null),
-    intervalAtMost: plainNumber(s?.intervalAtMost ?? null),
-    count: plainNumber(s?.count ?? null),
-    countAtLeast: plainNumber(s?.countAtLeast ?? null),
-    style: s?.style ?? '',
-    defaults: s?.defaults ?? '',
-    zeroWindowProbes: c.zeroWindowProbes,
-    longestSilence: c.longestSilence,
-    heartbeatPeriod: plainNumber(c.heartbeat?.period ?? null),
-    heartbeatFrom: c.heartbeat?.from ?? '',
-    findings: c.findings.map((f) => f.rule).join(' '),
-    closedBy: c.closedBy ?? '',
-    firstFrame: c.firstFrame,
-    lastFrame: c.lastFrame,
-    firstTime: c.firstTime,
-    lastTime: c.lastTime,
-    packets: c.packets,
-    explanation: c.explanation,
-  };
+  let findings = '';
+  for (const f of c.findings) findings = findings === '' ? f.rule : `${findings} ${f.rule}`;
+  return (
+    `${csvField(c.client)},${csvField(c.server)},${c.rolesFrom},${c.verdict},` +
+    `${counts.total},${counts.ack},${counts.rst},${counts.none},${prober ?? ''},` +
+    `${num(s?.idle ?? null)},${num(s?.interval ?? null)},${num(s?.intervalAtMost ?? null)},${num(s?.count ?? null)},${num(s?.countAtLeast ?? null)},` +
+    `${s?.style ?? ''},${s?.defaults ?? ''},${c.zeroWindowProbes},${c.longestSilence},` +
+    `${num(c.heartbeat?.period ?? null)},${c.heartbeat?.from ?? ''},${findings},${c.closedBy ?? ''},` +
+    `${c.firstFrame},${c.lastFrame},${csvField(c.firstTime)},${csvField(c.lastTime)},${c.packets},${csvField(c.explanation)}`
+  );
 }
 
+/** The header line (without its line end). */
+export const CSV_HEADER = CSV_COLUMNS.join(',');
+
 export function renderCsv(report: Report): string {
-  const lines = [CSV_COLUMNS.join(',')];
-  for (const c of report.connections) {
-    const r = row(c);
-    lines.push(CSV_COLUMNS.map((k) => csvField(r[k])).join(','));
-  }
-  return `${lines.join('\r\n')}\r\n`;
+  let out = `${CSV_HEADER}\r\n`;
+  for (const c of report.connections) out += `${csvRow(c)}\r\n`;
+  return out;
 }
