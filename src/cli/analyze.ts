@@ -1,5 +1,4 @@
 /** `keepalive analyze`: one report, in the format asked for, from the same Report object. */
-import { closeSync, openSync, writeSync } from 'node:fs';
 import { analyze, analyzeInOrder, analyzeToReport } from '../analysis/analyze.js';
 import { analyzeSeparately } from '../analysis/parallel.js';
 import type { Report } from '../analysis/model.js';
@@ -10,7 +9,7 @@ import { renderMarkdown } from '../report/markdown.js';
 import { renderText } from '../report/text.js';
 import { useColor, type ColorMode } from './color.js';
 import { EXIT_OK, UsageError } from './errors.js';
-import { emit, guardOutputs } from './output.js';
+import { emit, guardOutputs, StreamOutput } from './output.js';
 import { startProgress } from './progress.js';
 
 export const ANALYZE_FORMATS = ['text', 'json', 'jsonl', 'csv', 'markdown', 'html'] as const;
@@ -114,20 +113,20 @@ export function renderJsonLines(report: Report): string {
  * connection ends, so the report of a huge capture never sits in memory.
  */
 async function streamJsonLines(a: AnalyzeArgs): Promise<void> {
-  const fd = a.output === undefined ? 1 : openOutput(a.output);
+  const out = new StreamOutput('-o', a.output);
   try {
     const it = analyze(a.files, { port: a.port, host: a.host, middleboxTimeout: a.middleboxTimeout });
     for (;;) {
       const r = await it.next();
       if (r.done) {
         for (const w of r.value.warnings) process.stderr.write(`keepalive: warning: ${w}\n`);
-        writeSync(fd, `${JSON.stringify({ version: 1, summary: r.value })}\n`);
+        await out.write(`${JSON.stringify({ version: 1, summary: r.value })}\n`);
         break;
       }
-      writeSync(fd, `${JSON.stringify(r.value)}\n`);
+      await out.write(`${JSON.stringify(r.value)}\n`);
     }
   } finally {
-    if (fd !== 1) closeSync(fd);
+    out.close();
   }
 }
 
@@ -137,10 +136,10 @@ async function streamJsonLines(a: AnalyzeArgs): Promise<void> {
  * only); rows are written as soon as every older connection has ended.
  */
 async function streamCsv(a: AnalyzeArgs): Promise<void> {
-  const fd = a.output === undefined ? 1 : openOutput(a.output);
+  const out = new StreamOutput('-o', a.output);
   const stop = startProgress(a.files, { delayMs: progressDelay() });
   try {
-    writeSync(fd, `${CSV_HEADER}\r\n`);
+    await out.write(`${CSV_HEADER}\r\n`);
     const it = analyzeInOrder(a.files, { port: a.port, host: a.host, middleboxTimeout: a.middleboxTimeout, probeList: false }, csvRow);
     for (;;) {
       const r = await it.next();
@@ -149,18 +148,11 @@ async function streamCsv(a: AnalyzeArgs): Promise<void> {
         for (const w of r.value.warnings) process.stderr.write(`keepalive: warning: ${w}\n`);
         break;
       }
-      if (r.value.length > 0) writeSync(fd, `${r.value.join('\r\n')}\r\n`);
+      if (r.value.length > 0) await out.write(`${r.value.join('\r\n')}\r\n`);
     }
   } finally {
     stop();
-    if (fd !== 1) closeSync(fd);
+    out.close();
   }
 }
 
-function openOutput(path: string): number {
-  try {
-    return openSync(path, 'w');
-  } catch (err) {
-    throw new UsageError(`-o ${path}: cannot write: ${(err as Error).message}`);
-  }
-}

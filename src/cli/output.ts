@@ -1,5 +1,6 @@
 /** Where reports go: standard output, or a file that is never one of the input captures. */
-import { existsSync, realpathSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, realpathSync, writeFileSync, writeSync } from 'node:fs';
+import { once } from 'node:events';
 import { UsageError } from './errors.js';
 
 function samePath(a: string, b: string): boolean {
@@ -28,6 +29,12 @@ export function guardOutputs(inputs: readonly string[], outputs: readonly { flag
   }
 }
 
+function cannotWrite(flag: string, path: string, err: unknown): UsageError {
+  const e = err as NodeJS.ErrnoException;
+  const why = e.code === 'ENOENT' ? 'no such directory' : e.code === 'EISDIR' ? 'is a directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
+  return new UsageError(`${flag} ${path}: cannot write: ${why}`);
+}
+
 /** Write a whole report to a file, or to standard output when no file is named. */
 export function emit(flag: string, path: string | undefined, text: string): void {
   if (path === undefined) {
@@ -37,8 +44,39 @@ export function emit(flag: string, path: string | undefined, text: string): void
   try {
     writeFileSync(path, text);
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'ENOENT' ? 'no such directory' : e.code === 'EISDIR' ? 'is a directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
-    throw new UsageError(`${flag} ${path}: cannot write: ${why}`);
+    throw cannotWrite(flag, path, err);
+  }
+}
+
+/**
+ * A report written piece by piece as it is made (streamed formats): to a file, or to standard
+ * output through its stream, which waits for a full pipe (a raw write to a non-blocking pipe
+ * may take only part of the text).
+ */
+export class StreamOutput {
+  private readonly fd: number | null;
+
+  constructor(flag: string, path: string | undefined) {
+    if (path === undefined) this.fd = null;
+    else {
+      try {
+        this.fd = openSync(path, 'w');
+      } catch (err) {
+        throw cannotWrite(flag, path, err);
+      }
+    }
+  }
+
+  async write(text: string): Promise<void> {
+    if (this.fd === null) {
+      if (!process.stdout.write(text)) await once(process.stdout, 'drain');
+      return;
+    }
+    const bytes = Buffer.from(text);
+    for (let at = 0; at < bytes.length; ) at += writeSync(this.fd, bytes, at);
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
   }
 }
