@@ -160,6 +160,41 @@ function runTool(argv, { stdoutLines = false } = {}) {
   return { seconds: wall, wall, maxRssKiB, lines: stdoutLines ? r.stdout.split('\n').filter((l) => l !== '').length : undefined };
 }
 
+/**
+ * `keepalive analyze FILE --format csv -o OUT` end to end: the built command line in its own
+ * process (Node start-up included), its rows counted against the truth.
+ */
+function runCsv(file) {
+  const dir = mkdtempSync(join(tmpdir(), 'kbench-csv-'));
+  const out = join(dir, 'out.csv');
+  const r = runTool([process.execPath, join(root, 'dist', 'cli', 'main.js'), 'analyze', file, '--format', 'csv', '-o', out]);
+  if (r.error) {
+    rmSync(dir, { recursive: true, force: true });
+    return r;
+  }
+  // The columns before `explanation` hold no comma: verdict is the 4th, probes the 5th.
+  const verdicts = { alive: 0, dead: 0, reset: 0, closed: 0, undetermined: 0, 'no-keepalive': 0 };
+  let probes = 0;
+  let connections = 0;
+  const lines = readFileSync(out, 'utf8').split('\r\n');
+  for (const line of lines.slice(1)) {
+    if (line === '') continue;
+    const f = line.split(',', 5);
+    verdicts[f[3]] = (verdicts[f[3]] ?? 0) + 1;
+    probes += Number(f[4]);
+    connections++;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return { ...r, got: { connections, keepaliveProbes: probes, verdicts } };
+}
+
+/** "yes" when the CSV's connection, probe and verdict counts equal the truth's. */
+function csvExact(got, truth) {
+  if (!truth) return null;
+  const v = Object.keys({ ...truth.verdicts, ...got.verdicts }).every((k) => (truth.verdicts[k] ?? 0) === (got.verdicts[k] ?? 0));
+  return got.connections === truth.connections && got.keepaliveProbes === truth.keepaliveProbes && v;
+}
+
 function best(runs) {
   return runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
 }
@@ -276,7 +311,21 @@ async function main() {
 
   measure('read', 'read');
   const decodeRow = measure('read+decode', 'decode');
-  const analyzeRow = measure('analyze', 'analyze');
+  const analyzeRow = measure('analyze (whole report, in-process)', 'analyze');
+
+  // The command line end to end, as a user runs it: the row the targets are about.
+  let csvRow = null;
+  {
+    const all = [];
+    for (let i = 0; i < runs; i++) all.push(runCsv(file));
+    const err = all.find((r) => r.error);
+    if (err) fail(`keepalive analyze --format csv: ${err.error}`);
+    const b = best(all);
+    process.stderr.write(`bench: analyze --format csv: ${all.map((r) => r.seconds.toFixed(3)).join(' / ')} s\n`);
+    const packets = truth?.packets ?? decodeRow.packets;
+    csvRow = { name: 'keepalive analyze --format csv', packets, seconds: b.seconds, wall: b.wall, pps: packets / b.seconds, maxRssKiB: Math.max(...all.map((r) => r.maxRssKiB ?? 0)), result: b };
+    rows.push(csvRow);
+  }
 
   let tcpdumpRow = null;
   if (!values['no-tcpdump']) {
@@ -316,6 +365,15 @@ async function main() {
   }
   rows[0].notes = 'readFrames counting frames';
   decodeRow.notes = `target ≥ ${TARGET_PPS / 1e6} M/s: ${decodeRow.pps >= TARGET_PPS ? 'met' : 'NOT met'}` + (tcpdumpRow ? `; within 2× of tcpdump: ${decodeRow.pps * 2 >= tcpdumpRow.pps ? 'yes' : 'NO'}` : '');
+  {
+    const exact = csvExact(csvRow.result.got, truth);
+    const rssOk = csvRow.maxRssKiB <= 256 * 1024;
+    csvRow.notes =
+      `whole process; target ≥ ${TARGET_PPS / 1e6} M/s: ${csvRow.pps >= TARGET_PPS ? 'met' : 'NOT met'}` +
+      (tcpdumpRow ? `; within 2× of tcpdump: ${csvRow.pps * 2 >= tcpdumpRow.pps ? 'yes' : 'NO'}` : '') +
+      `; RSS ≤ 256 MiB: ${rssOk ? 'yes' : 'NO'}` +
+      (exact === null ? '' : `; probes, verdicts exact: ${exact ? 'yes' : 'NO'}`);
+  }
   const a = analyzeRow.result;
   if (a.truth) {
     const vt = a.truth.verdicts;
@@ -384,6 +442,12 @@ async function main() {
       const g = (label, r1, r2) => out.push(`  ${label.padEnd(12)} ${fmtInt(r1.packets).padStart(10)} packets: ${fmtMiB(r1.maxRssKiB).padStart(8)}   ${fmtInt(r2.packets).padStart(10)} packets: ${fmtMiB(r2.maxRssKiB).padStart(8)}   (${fmtRate(r2.packets / r2.seconds)}; RSS ×${(r2.maxRssKiB / r1.maxRssKiB).toFixed(2)})`);
       g('read+decode', decodeRow.result, d2);
       g('analyze', analyzeRow.result, a2);
+      const c2 = runCsv(file2);
+      if (c2.error) fail(`keepalive analyze --format csv: ${c2.error}`);
+      c2.packets = truth2 ? JSON.parse(readFileSync(truth2, 'utf8')).packets : d2.packets;
+      g('csv (CLI)', { ...csvRow.result, packets: csvRow.packets }, c2);
+      const t2 = truth2 ? JSON.parse(readFileSync(truth2, 'utf8')) : null;
+      out.push(`  analyze --format csv on ${labelOf(p2.packets)} exact vs its truth: ${csvExact(c2.got, t2) ? 'yes' : 'NO'}`);
       const ok2 = a2.truth && a2.got.keepaliveProbes === a2.truth.keepaliveProbes && Object.keys(a2.truth.verdicts).every((k) => (a2.truth.verdicts[k] ?? 0) === (a2.got.verdicts[k] ?? 0));
       out.push(`  analyze on ${labelOf(p2.packets)} exact vs its truth: ${ok2 ? 'yes' : 'NO'} (probes ${a2.got.keepaliveProbes} / ${a2.truth?.keepaliveProbes})`);
     } else out.push('\nheap growth: skipped (no truth file with generator parameters for this capture)');

@@ -193,12 +193,10 @@ export async function* analyzeInOrder<T>(paths: readonly string[], options: Anal
   };
   /** The waiting values that start before `frame`, in order; the rest stay. */
   const release = (frame: number): T[] => {
-    waiting.sort((x, y) => x.frame - y.frame);
-    let n = 0;
-    while (n < waiting.length && waiting[n]!.frame < frame) n++;
-    const out = waiting.slice(0, n).map((w) => w.value);
-    waiting = waiting.slice(n);
-    return out;
+    const ready = waiting.filter((w) => w.frame < frame);
+    if (ready.length === 0) return [];
+    waiting = ready.length === waiting.length ? [] : waiting.filter((w) => w.frame >= frame);
+    return ready.sort((x, y) => x.frame - y.frame).map((w) => w.value);
   };
   // Asking the table for its oldest open connection costs a pass over it: only when enough waits.
   let threshold = 1024;

@@ -15,7 +15,7 @@ import { ACK, FIN, RST, SYN, type Segment } from '../decode/segment.js';
 import { formatEndpoint } from '../decode/segment.js';
 import { readOptions } from '../decode/tcp.js';
 import { BeatTrack, HEARTBEAT_MAX_BYTES, onData } from './heartbeat.js';
-import { isOneByteZeroWindowProbe, looksLikeKeepalive, replyTo, REPLY_ACK, REPLY_NONE } from './keepalive.js';
+import { isOneByteZeroWindowProbe, isZeroWindowLookalike, looksLikeKeepalive, replyTo, REPLY_ACK, REPLY_NONE, V_NEXT_SEQ, V_NEXT_SEQ_KNOWN, V_WINDOW } from './keepalive.js';
 import type { KeepaliveEvent, KeepaliveEventKind, ReplyKind, Side } from './model.js';
 import { HeadTail, SampleRing } from './bounded.js';
 import { seqAdd, seqGt } from './seq.js';
@@ -174,36 +174,34 @@ const C_MAX_GAP = 13;
 const C_CLOSED_BY = 14; // CLOSED_*
 const C_CLOSE_T = 15;
 const DIR_A = 16;
-// Per direction, hottest first.
-const D_NEXT_SEQ = 0;
-const D_NEXT_SEQ_KNOWN = 1;
-const D_WINDOW = 2;
+// Per direction, hottest first; the classifier reads the first three (keepalive.ts).
+const D_NEXT_SEQ = V_NEXT_SEQ;
+const D_NEXT_SEQ_KNOWN = V_NEXT_SEQ_KNOWN;
+const D_WINDOW = V_WINDOW;
 const D_SCALE = 3; // 2^shift once both SYNs agreed on window scaling, else 1
 const D_PACKETS = 4;
 const D_LAST_ACTIVITY = 5;
 const D_LAST_WAS_PROBE_ACK = 6;
 const D_PROBE_ORDINAL = 7;
-const D_PENDING = 8; // a probe awaits its answer (its record is in `pending`)
-const D_PENDING_SEQ = 9;
-const D_FATE = 10;
-const D_HAS_BEATS = 11;
-const D_LAST_PROBE_T = 12;
-const D_MAX_ORDINAL = 13;
-const D_OFFERED_SCALE = 14;
-const D_SENT_SYN = 15;
-const D_SYN_SEQ = 16;
-const D_SENT_FIN = 17;
-const D_GAVE_UP_AFTER = 18;
-const D_GAVE_UP_FRAME = 19;
-const D_ZERO_WINDOW = 20;
-const D_EMPTY = 21;
-const D_ONE_BYTE = 22;
-const D_PROBES = 23;
-const D_ACKED = 24;
-const D_RESET_PROBES = 25;
-const D_RESET_PROBE_FRAME = 26;
-const D_RESET_REPLY_FRAME = 27;
-const D_STRIDE = 28;
+const D_FATE = 8;
+const D_HAS_BEATS = 9;
+const D_LAST_PROBE_T = 10;
+const D_MAX_ORDINAL = 11;
+const D_OFFERED_SCALE = 12;
+const D_SENT_SYN = 13;
+const D_SYN_SEQ = 14;
+const D_SENT_FIN = 15;
+const D_GAVE_UP_AFTER = 16;
+const D_GAVE_UP_FRAME = 17;
+const D_ZERO_WINDOW = 18;
+const D_EMPTY = 19;
+const D_ONE_BYTE = 20;
+const D_PROBES = 21;
+const D_ACKED = 22;
+const D_RESET_PROBES = 23;
+const D_RESET_PROBE_FRAME = 24;
+const D_RESET_REPLY_FRAME = 25;
+const D_STRIDE = 26;
 const DIR_B = DIR_A + D_STRIDE;
 const STRIDE = DIR_B + D_STRIDE;
 
@@ -263,8 +261,12 @@ export class Tracker {
   private readonly closedGens: number[] = [];
   private closedHead = 0;
   private baseSec = -1;
-  /** Seconds since the first segment, of the segment being added. */
-  private now = 0;
+  /**
+   * Seconds since the first segment, of the segment being added (also the heartbeat tracks'
+   * clock). In a typed array: storing a double in an object field, or passing it to a call the
+   * compiler does not inline, allocates a box, once per packet.
+   */
+  readonly clock = new Float64Array(1);
   open = 0;
   keepaliveProbes = 0;
   zeroWindowProbes = 0;
@@ -275,9 +277,7 @@ export class Tracker {
 
   add(seg: Segment): void {
     if (this.baseSec < 0) this.baseSec = seg.tsSec;
-    // The time travels in a field, not as an argument: a double passed between functions that
-    // are not inlined is boxed, one allocation per packet.
-    this.now = seg.tsSec - this.baseSec + seg.tsNsec / 1e9;
+    this.clock[0] = seg.tsSec - this.baseSec + seg.tsNsec / 1e9;
     if (this.closedHead < this.closedSlots.length) this.sweep();
     const hash = mixEndpoint(seg.src0, seg.src1, seg.src2, seg.src3, seg.srcPort) ^ mixEndpoint(seg.dst0, seg.dst1, seg.dst2, seg.dst3, seg.dstPort);
     const K = this.keys;
@@ -440,14 +440,14 @@ export class Tracker {
     S[c + C_FIRST_FRAME] = seg.frameNumber;
     S[c + C_FIRST_SEC] = seg.tsSec;
     S[c + C_FIRST_NSEC] = seg.tsNsec;
-    S[c + C_FIRST_T] = this.now;
+    S[c + C_FIRST_T] = this.clock[0]!;
     this.open++;
     return slot;
   }
 
   private segment(slot: number, fromA: boolean, seg: Segment): void {
     const S = this.slab;
-    const t = this.now;
+    const t = this.clock[0]!;
     const c = slot * STRIDE;
     const sd = c + (fromA ? DIR_A : DIR_B);
     const rd = c + (fromA ? DIR_B : DIR_A);
@@ -464,27 +464,25 @@ export class Tracker {
 
     const senderKnown = S[sd + D_NEXT_SEQ_KNOWN] !== 0;
     const senderNext = S[sd + D_NEXT_SEQ]!;
-    const receiverWindow = S[rd + D_WINDOW]!;
-    let probe = looksLikeKeepalive(seg, senderKnown, senderNext);
+    let probe = looksLikeKeepalive(seg, S, sd);
     let zeroWindowProbe = false;
-    if (probe && receiverWindow === 0) {
+    if (probe && isZeroWindowLookalike(seg, S, sd, rd)) {
       probe = false;
       zeroWindowProbe = true;
-    } else if (!probe && isOneByteZeroWindowProbe(seg, senderKnown, senderNext, receiverWindow)) {
+    } else if (!probe && isOneByteZeroWindowProbe(seg, S, sd, rd)) {
       zeroWindowProbe = true;
     }
 
     // An answer to the receiver's outstanding probe? (The peer's own probe is not one.)
     let answersProbe = false;
-    if (S[rd + D_PENDING] !== 0 && !probe && !zeroWindowProbe) {
-      const reply = replyTo(seg, S[rd + D_PENDING_SEQ]!);
+    const pending = this.pending[ri] ?? null;
+    if (pending !== null && !probe && !zeroWindowProbe) {
+      const reply = replyTo(seg, pending);
       if (reply !== REPLY_NONE) {
-        const pending = this.pending[ri]!;
         pending.reply = reply === REPLY_ACK ? 'ack' : 'rst';
         pending.replyFrame = seg.frameNumber;
         pending.replyT = t;
         this.pending[ri] = null;
-        S[rd + D_PENDING] = 0;
         S[rd + D_FATE] = reply === REPLY_ACK ? FATE_ALIVE : FATE_RESET;
         if (reply === REPLY_ACK) S[rd + D_ACKED]++;
         else {
@@ -521,7 +519,7 @@ export class Tracker {
         S[sd + D_HAS_BEATS] = 1;
         S[rd + D_HAS_BEATS] = 1;
       }
-      if (S[sd + D_HAS_BEATS] !== 0) onData(this.beats[si]!, this.beats[ri]!, t, seg.payloadLen);
+      if (S[sd + D_HAS_BEATS] !== 0) onData(this.beats[si]!, this.beats[ri]!, this.clock, seg.payloadLen);
     }
 
     if ((flags & RST) !== 0) {
@@ -532,7 +530,6 @@ export class Tracker {
         S[sd + D_GAVE_UP_AFTER] = S[sd + D_PROBE_ORDINAL]!;
         S[sd + D_GAVE_UP_FRAME] = seg.frameNumber;
         this.timingsOf(si).interval.push(t - S[sd + D_LAST_PROBE_T]!);
-        S[sd + D_PENDING] = 0;
         this.pending[si] = null;
         this.emit('gave-up', seg.frameNumber, slot, fromA);
       }
@@ -576,7 +573,7 @@ export class Tracker {
   /** A keepalive probe from side A (fromA) or B of the slot. */
   private probe(slot: number, fromA: boolean, seg: Segment): void {
     const S = this.slab;
-    const t = this.now;
+    const t = this.clock[0]!;
     const sd = slot * STRIDE + (fromA ? DIR_A : DIR_B);
     const si = 2 * slot + (fromA ? 0 : 1);
     const ordinal = ++S[sd + D_PROBE_ORDINAL];
@@ -611,8 +608,6 @@ export class Tracker {
     };
     (this.probes[slot] ??= new HeadTail<ProbeRecord>()).push(record);
     this.pending[si] = record;
-    S[sd + D_PENDING] = 1;
-    S[sd + D_PENDING_SEQ] = seg.seq;
     S[sd + D_FATE] = FATE_WAITING;
     this.keepaliveProbes++;
     this.emit('probe', seg.frameNumber, slot, fromA);
@@ -635,14 +630,14 @@ export class Tracker {
     const c = slot * STRIDE;
     if (S[c + C_CLOSED_BY] !== CLOSED_NONE) return;
     S[c + C_CLOSED_BY] = how;
-    S[c + C_CLOSE_T] = this.now;
+    S[c + C_CLOSE_T] = this.clock[0]!;
     this.closedSlots.push(slot);
     this.closedGens.push(S[c + C_GEN]!);
   }
 
   /** Finalise closed connections whose grace period has passed. */
   private sweep(): void {
-    const t = this.now;
+    const t = this.clock[0]!;
     const S = this.slab;
     const slots = this.closedSlots;
     const gens = this.closedGens;

@@ -47,7 +47,8 @@ export class BeatTrack {
   /** This side's last beat is waiting for a reply. */
   awaitingReply = false;
 
-  beat(t: number, bytes: number): void {
+  beat(clock: Clock, bytes: number): void {
+    const t = clock[0]!;
     if (this.count > 0) {
       this.gaps.push(t - this.lastT);
       this.gapsSeen++;
@@ -97,10 +98,18 @@ function median(xs: number[]): number {
 export const REPLY_WINDOW_SECONDS = 1;
 
 /**
- * Feed one data segment (not a keepalive probe) of `bytes` from the side whose track is `mine`
- * (the peer's is `theirs`) at time t.
+ * The time of the segment being fed, in seconds, in `clock[0]`: read from a typed array rather
+ * than passed, since a double handed to a function the compiler does not inline is boxed, an
+ * allocation per packet.
  */
-export function onData(mine: BeatTrack, theirs: BeatTrack, t: number, bytes: number): void {
+export type Clock = Float64Array;
+
+/**
+ * Feed one data segment (not a keepalive probe) of `bytes` from the side whose track is `mine`
+ * (the peer's is `theirs`) at `clock[0]`.
+ */
+export function onData(mine: BeatTrack, theirs: BeatTrack, clock: Clock, bytes: number): void {
+  const t = clock[0]!;
   const small = bytes <= HEARTBEAT_MAX_BYTES;
   if (small && theirs.awaitingReply && t - theirs.lastT <= REPLY_WINDOW_SECONDS) {
     // The answer to the peer's beat: not a beat of its own, and not "other data" either.
@@ -109,7 +118,7 @@ export function onData(mine: BeatTrack, theirs: BeatTrack, t: number, bytes: num
   }
   if (small) {
     // Small payloads never make the other side "busy": both ends may beat on their own.
-    mine.beat(t, bytes);
+    mine.beat(clock, bytes);
     return;
   }
   mine.busySinceLast = true;

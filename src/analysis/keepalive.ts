@@ -6,33 +6,49 @@ import { ACK, FIN, RST, SYN, type Segment } from '../decode/segment.js';
 import { seqAdd } from './seq.js';
 
 /**
- * Keepalive probe (RFC 1122 §4.2.3.6; Wireshark's tcp.analysis.keep_alive): no SYN, FIN or RST,
- * 0 or 1 byte of payload, and a sequence number one below the next one the sender is expected
- * to use (`nextSeq`, known or not), so it lies just left of the receiver's window and must be
- * answered by an ACK.
+ * What the classifier reads of one direction, as three doubles at `at` in the connection
+ * table's slab (src/analysis/flows.ts keeps every direction's record starting with them):
+ * the next sequence number the sender is expected to use (highest seq+len seen, or the peer's
+ * ack), whether that is known (1) or not (0), and the window it last advertised, scaled (-1
+ * before any segment). Values stay in the typed array: a double handed to a function the
+ * compiler does not inline, or stored in an object, is boxed, an allocation per packet.
  */
-export function looksLikeKeepalive(seg: Segment, nextSeqKnown: boolean, nextSeq: number): boolean {
-  return nextSeqKnown && (seg.flags & (SYN | FIN | RST)) === 0 && seg.payloadLen <= 1 && seg.seq === seqAdd(nextSeq, -1);
+export const V_NEXT_SEQ = 0;
+export const V_NEXT_SEQ_KNOWN = 1;
+export const V_WINDOW = 2;
+
+/**
+ * Keepalive probe (RFC 1122 §4.2.3.6; Wireshark's tcp.analysis.keep_alive): no SYN, FIN or RST,
+ * 0 or 1 byte of payload, and a sequence number one below the next one the sender (at
+ * `sender` in `state`) is expected to use, so it lies just left of the receiver's window and
+ * must be answered by an ACK.
+ */
+export function looksLikeKeepalive(seg: Segment, state: Float64Array, sender: number): boolean {
+  return (
+    state[sender + V_NEXT_SEQ_KNOWN] !== 0 &&
+    (seg.flags & (SYN | FIN | RST)) === 0 &&
+    seg.payloadLen <= 1 &&
+    seg.seq === seqAdd(state[sender + V_NEXT_SEQ]!, -1)
+  );
 }
 
 /**
  * A keepalive look-alike sent because the receiver's window is closed: Linux sends its
  * zero-window probes exactly like keepalives (tcp_xmit_probe_skb with SND.UNA − 1). The
- * receiver's last advertised window (`receiverWindow`, scaled) being 0 tells them apart;
- * Wireshark 4.0 does not look.
+ * receiver's last advertised window being 0 tells them apart; Wireshark 4.0 does not look.
  */
-export function isZeroWindowLookalike(seg: Segment, nextSeqKnown: boolean, nextSeq: number, receiverWindow: number): boolean {
-  return receiverWindow === 0 && looksLikeKeepalive(seg, nextSeqKnown, nextSeq);
+export function isZeroWindowLookalike(seg: Segment, state: Float64Array, sender: number, receiver: number): boolean {
+  return state[receiver + V_WINDOW] === 0 && looksLikeKeepalive(seg, state, sender);
 }
 
 /** Other stacks probe a closed window with one new byte at SND.NXT (Wireshark's zero_window_probe). */
-export function isOneByteZeroWindowProbe(seg: Segment, nextSeqKnown: boolean, nextSeq: number, receiverWindow: number): boolean {
+export function isOneByteZeroWindowProbe(seg: Segment, state: Float64Array, sender: number, receiver: number): boolean {
   return (
-    receiverWindow === 0 &&
-    nextSeqKnown &&
+    state[receiver + V_WINDOW] === 0 &&
+    state[sender + V_NEXT_SEQ_KNOWN] !== 0 &&
     seg.payloadLen === 1 &&
     (seg.flags & (SYN | FIN | RST)) === 0 &&
-    seg.seq === nextSeq
+    seg.seq === state[sender + V_NEXT_SEQ]
   );
 }
 
@@ -41,13 +57,13 @@ export const REPLY_ACK = 1;
 export const REPLY_RST = 2;
 
 /**
- * Does a segment from the peer answer a pending probe whose sequence number was `probeSeq`?
+ * Does a segment from the peer answer a pending probe (of sequence number `pending.seq`)?
  * An RST is the peer saying it has no such connection (it rebooted, or its application
- * aborted); an ACK for probeSeq + 1 or beyond is the required answer. The peer's own keepalive
+ * aborted); an ACK for its seq + 1 or beyond is the required answer. The peer's own keepalive
  * (decided by the caller) is not an answer.
  */
-export function replyTo(seg: Segment, probeSeq: number): number {
+export function replyTo(seg: Segment, pending: { readonly seq: number }): number {
   if ((seg.flags & RST) !== 0) return REPLY_RST;
-  if ((seg.flags & ACK) !== 0 && ((seg.ack - seqAdd(probeSeq, 1)) | 0) >= 0) return REPLY_ACK;
+  if ((seg.flags & ACK) !== 0 && ((seg.ack - seqAdd(pending.seq, 1)) | 0) >= 0) return REPLY_ACK;
   return REPLY_NONE;
 }
