@@ -29,7 +29,8 @@ export class SampleRing {
 export class HeadTail<T> {
   total = 0;
   private readonly first: T[] = [];
-  private readonly last: T[] = [];
+  /** Made when the head is full (most connections never get there). */
+  private last: T[] | null = null;
 
   constructor(
     readonly head = 500,
@@ -40,17 +41,18 @@ export class HeadTail<T> {
     this.total++;
     if (this.first.length < this.head) this.first.push(x);
     else {
-      if (this.last.length === this.tail) this.last.shift();
-      this.last.push(x);
+      const last = (this.last ??= []);
+      if (last.length === this.tail) last.shift();
+      last.push(x);
     }
   }
 
   /** Kept items in order. */
   items(): T[] {
-    return [...this.first, ...this.last];
+    return this.last === null ? this.first.slice() : [...this.first, ...this.last];
   }
 
   get omitted(): number {
-    return this.total - this.first.length - this.last.length;
+    return this.total - this.first.length - (this.last?.length ?? 0);
   }
 }

@@ -45,17 +45,32 @@ export interface ProbeRecord {
   replyT: number;
 }
 
-/** One side's timing samples, made at its first probe. */
+const NO_SAMPLES = new SampleRing(0);
+
+/** One side's timing samples, each ring made at its first sample (most sides fill one or two). */
 class Timings {
   /** Gaps from other activity (data, ACKs of data, window updates) to the first probe. */
-  readonly idle = new SampleRing();
+  idle = NO_SAMPLES;
   /** Gaps from the ACK of this side's previous probe to its next probe. */
-  readonly afterAnswer = new SampleRing();
+  afterAnswer = NO_SAMPLES;
   /** Gaps between unanswered probes, and from the last one to the prober's RST. */
-  readonly interval = new SampleRing();
-}
+  interval = NO_SAMPLES;
 
-const NO_SAMPLES = new SampleRing(0);
+  addIdle(x: number): void {
+    if (this.idle === NO_SAMPLES) this.idle = new SampleRing();
+    this.idle.push(x);
+  }
+
+  addAfterAnswer(x: number): void {
+    if (this.afterAnswer === NO_SAMPLES) this.afterAnswer = new SampleRing();
+    this.afterAnswer.push(x);
+  }
+
+  addInterval(x: number): void {
+    if (this.interval === NO_SAMPLES) this.interval = new SampleRing();
+    this.interval.push(x);
+  }
+}
 
 /** One side of a finished connection, as the report reads it. */
 export class Direction {
@@ -529,7 +544,7 @@ export class Tracker {
         S[sd + D_FATE] = FATE_DEAD;
         S[sd + D_GAVE_UP_AFTER] = S[sd + D_PROBE_ORDINAL]!;
         S[sd + D_GAVE_UP_FRAME] = seg.frameNumber;
-        this.timingsOf(si).interval.push(t - S[sd + D_LAST_PROBE_T]!);
+        this.timingsOf(si).addInterval(t - S[sd + D_LAST_PROBE_T]!);
         this.pending[si] = null;
         this.emit('gave-up', seg.frameNumber, slot, fromA);
       }
@@ -584,9 +599,10 @@ export class Tracker {
     // (tcp_keepalive_timer; seen on the ka-many recording). Only other activity shows idle alone.
     if (ordinal === 1 && since !== null) {
       const timings = this.timingsOf(si);
-      (S[sd + D_LAST_WAS_PROBE_ACK] !== 0 ? timings.afterAnswer : timings.idle).push(since);
+      if (S[sd + D_LAST_WAS_PROBE_ACK] !== 0) timings.addAfterAnswer(since);
+      else timings.addIdle(since);
     }
-    if (ordinal > 1) this.timingsOf(si).interval.push(t - S[sd + D_LAST_PROBE_T]!);
+    if (ordinal > 1) this.timingsOf(si).addInterval(t - S[sd + D_LAST_PROBE_T]!);
     S[sd + D_LAST_PROBE_T] = t;
     if (ordinal > S[sd + D_MAX_ORDINAL]!) S[sd + D_MAX_ORDINAL] = ordinal;
     if (seg.payloadLen === 0) S[sd + D_EMPTY]++;

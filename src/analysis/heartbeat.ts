@@ -3,7 +3,6 @@
  * otherwise idle (PING/PONG, an empty frame, MQTT PINGREQ, HTTP/2 PING…), one way or as
  * request and reply. Kept per direction in fixed-size rings: memory does not grow with beats.
  */
-import { SampleRing } from './bounded.js';
 import type { Side } from './model.js';
 
 /** Largest payload taken for a heartbeat (a TLS-wrapped PING is well below it; bulk is not). */
@@ -32,13 +31,26 @@ export interface Heartbeat {
   count: number;
 }
 
-/** One direction's candidate beats. */
+/** Keep x as the n-th value (from 0) of a ring of the RING most recent; the array is made at the first. */
+function keep(ring: number[] | null, n: number, x: number): number[] {
+  const r = ring ?? [];
+  if (r.length < RING) r.push(x);
+  else r[n % RING] = x;
+  return r;
+}
+
+/**
+ * One direction's candidate beats. The rings are plain arrays made at their first value: most
+ * connections carry a few small payloads and no heartbeat, and every object kept per open
+ * connection is work for the garbage collector.
+ */
 export class BeatTrack {
   count = 0;
   lastT = Number.NaN;
-  private readonly gaps = new SampleRing(RING);
-  private readonly sizes = new SampleRing(RING);
-  private readonly replySizes = new SampleRing(RING);
+  /** The last RING gaps between beats, beat sizes and reply sizes. */
+  private gaps: number[] | null = null;
+  private sizes: number[] | null = null;
+  private replySizes: number[] | null = null;
   replies = 0;
   quietGaps = 0;
   gapsSeen = 0;
@@ -50,11 +62,11 @@ export class BeatTrack {
   beat(clock: Clock, bytes: number): void {
     const t = clock[0]!;
     if (this.count > 0) {
-      this.gaps.push(t - this.lastT);
+      this.gaps = keep(this.gaps, this.gapsSeen, t - this.lastT);
       this.gapsSeen++;
       if (!this.busySinceLast) this.quietGaps++;
     }
-    this.sizes.push(bytes);
+    this.sizes = keep(this.sizes, this.count, bytes);
     this.count++;
     this.lastT = t;
     this.busySinceLast = false;
@@ -62,7 +74,7 @@ export class BeatTrack {
   }
 
   reply(bytes: number): void {
-    this.replySizes.push(bytes);
+    this.replySizes = keep(this.replySizes, this.replies, bytes);
     this.replies++;
     this.awaitingReply = false;
   }
@@ -70,7 +82,7 @@ export class BeatTrack {
   /** The heartbeat this side shows, or null. */
   summary(from: Side): Heartbeat | null {
     if (this.count < MIN_BEATS) return null;
-    const gaps = this.gaps.kept();
+    const gaps = (this.gaps ?? []).slice();
     const period = median(gaps);
     if (period < MIN_PERIOD_SECONDS) return null;
     const jitter = median(gaps.map((g) => Math.abs(g - period))) / period;
@@ -81,8 +93,8 @@ export class BeatTrack {
       period: Math.round(period * 1e6) / 1e6,
       jitter: Math.round(jitter * 1e4) / 1e4,
       from,
-      requestBytes: median(this.sizes.kept()),
-      replyBytes: answered ? median(this.replySizes.kept()) : null,
+      requestBytes: median((this.sizes ?? []).slice()),
+      replyBytes: answered ? median((this.replySizes ?? []).slice()) : null,
       count: this.count,
     };
   }
