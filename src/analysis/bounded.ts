@@ -3,6 +3,30 @@
  * connection probing every second for a week keeps the same memory as one probing for a minute.
  */
 
+let scratch = new Float64Array(256);
+
+/**
+ * Median of the first `n` values (all by default), without allocating: they are copied into a
+ * reused buffer and insertion-sorted there (a few hundred values at most; Array#sort makes a
+ * work array on every call, and reports take several medians per connection).
+ */
+export function medianOf(values: ArrayLike<number>, n = values.length): number {
+  if (n === 0) return Number.NaN;
+  if (scratch.length < n) scratch = new Float64Array(n);
+  const s = scratch;
+  for (let i = 0; i < n; i++) {
+    const x = values[i]!;
+    let j = i - 1;
+    while (j >= 0 && s[j]! > x) {
+      s[j + 1] = s[j]!;
+      j--;
+    }
+    s[j + 1] = x;
+  }
+  const m = n >> 1;
+  return n % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 /**
  * The most recent `capacity` samples of a timing (medians are taken over them), and how many
  * there were. Grows as samples come (most connections have none or a few), then wraps.
@@ -22,6 +46,22 @@ export class SampleRing {
   /** The kept samples (order not significant). */
   kept(): number[] {
     return this.values.slice();
+  }
+
+  /** Median of the kept samples (NaN when none). */
+  median(): number {
+    return medianOf(this.values);
+  }
+
+  /** Is every kept sample within `rel` × center + `abs` of `center`? */
+  allNear(center: number, rel: number, abs: number): boolean {
+    for (const x of this.values) if (Math.abs(x - center) > rel * center + abs) return false;
+    return true;
+  }
+
+  /** Samples kept (at most `capacity`). */
+  get size(): number {
+    return this.values.length;
   }
 }
 

@@ -46,6 +46,8 @@ export interface ProbeRecord {
 }
 
 const NO_SAMPLES = new SampleRing(0);
+/** The probe list of connections that sent none (shared, never added to). */
+const NO_PROBES = new HeadTail<ProbeRecord>(0, 0);
 
 /** One side's timing samples, each ring made at its first sample (most sides fill one or two). */
 class Timings {
@@ -126,7 +128,7 @@ export class Connection {
   /** Longest silence between two segments of the connection (s). */
   maxGap = 0;
   /** Probes kept for the report: the first 500 and the last 500 (the ones in between are counted). */
-  probes: HeadTail<ProbeRecord> = new HeadTail<ProbeRecord>();
+  probes: HeadTail<ProbeRecord> = NO_PROBES;
   closedBy: 'fin' | 'rst' | null = null;
   closeT = 0;
   private clientName: string | null = null;
@@ -714,7 +716,7 @@ export class Tracker {
     conn.lastT = S[c + C_LAST_T]!;
     conn.packets = S[c + C_PACKETS]!;
     conn.maxGap = S[c + C_MAX_GAP]!;
-    conn.probes = this.probes[slot] ?? new HeadTail<ProbeRecord>();
+    conn.probes = this.probes[slot] ?? NO_PROBES;
     const closedBy = S[c + C_CLOSED_BY];
     conn.closedBy = closedBy === CLOSED_FIN ? 'fin' : closedBy === CLOSED_RST ? 'rst' : null;
     conn.closeT = S[c + C_CLOSE_T]!;

@@ -3,6 +3,7 @@
  * otherwise idle (PING/PONG, an empty frame, MQTT PINGREQ, HTTP/2 PING…), one way or as
  * request and reply. Kept per direction in fixed-size rings: memory does not grow with beats.
  */
+import { medianOf } from './bounded.js';
 import type { Side } from './model.js';
 
 /** Largest payload taken for a heartbeat (a TLS-wrapped PING is well below it; bulk is not). */
@@ -82,10 +83,10 @@ export class BeatTrack {
   /** The heartbeat this side shows, or null. */
   summary(from: Side): Heartbeat | null {
     if (this.count < MIN_BEATS) return null;
-    const gaps = (this.gaps ?? []).slice();
-    const period = median(gaps);
+    const gaps = this.gaps ?? [];
+    const period = medianOf(gaps);
     if (period < MIN_PERIOD_SECONDS) return null;
-    const jitter = median(gaps.map((g) => Math.abs(g - period))) / period;
+    const jitter = medianOf(gaps.map((g) => Math.abs(g - period))) / period;
     if (jitter > MAX_JITTER) return null;
     if (this.quietGaps < MIN_QUIET_SHARE * this.gapsSeen) return null;
     const answered = this.replies >= 0.75 * this.count;
@@ -93,17 +94,11 @@ export class BeatTrack {
       period: Math.round(period * 1e6) / 1e6,
       jitter: Math.round(jitter * 1e4) / 1e4,
       from,
-      requestBytes: median((this.sizes ?? []).slice()),
-      replyBytes: answered ? median((this.replySizes ?? []).slice()) : null,
+      requestBytes: medianOf(this.sizes ?? []),
+      replyBytes: answered ? medianOf(this.replySizes ?? []) : null,
       count: this.count,
     };
   }
-}
-
-function median(xs: number[]): number {
-  const s = xs.sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** Seconds within which the peer's small payload counts as the reply to a beat. */

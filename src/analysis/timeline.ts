@@ -47,21 +47,15 @@ export function roundSeconds(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
 
-function median(xs: readonly number[] | SampleRing): number {
-  if (xs instanceof SampleRing) xs = xs.kept();
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+function median(ring: SampleRing): number {
+  return ring.median();
 }
 
 /** high: 3+ samples within 10 % of their median; medium: 1–2 samples; low: samples disagree. */
 function confidenceOf(ring: SampleRing): Confidence {
-  const xs = ring.kept();
-  if (xs.length === 0) return 'none';
-  const m = median(xs);
-  const spread = xs.every((x) => Math.abs(x - m) <= 0.1 * m + 0.005);
-  if (!spread) return 'low';
-  return xs.length >= 3 ? 'high' : 'medium';
+  if (ring.size === 0) return 'none';
+  if (!ring.allNear(ring.median(), 0.1, 0.005)) return 'low';
+  return ring.size >= 3 ? 'high' : 'medium';
 }
 
 function near(x: number | null, want: number): boolean {
