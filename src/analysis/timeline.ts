@@ -176,11 +176,12 @@ function probeReport(conn: Connection, p: ProbeRecord): Probe {
  * it open; otherwise answered probes (or later traffic) mean the peer was alive.
  */
 export function verdictOf(conn: Connection): Verdict {
-  const fates = [conn.dirA.fate, conn.dirB.fate];
-  if (fates.includes(FATE_RESET)) return 'reset';
-  if (fates.includes(FATE_DEAD)) return 'dead';
-  if (fates.includes(FATE_WAITING)) return 'undetermined';
-  if (fates.includes(FATE_ALIVE)) return 'alive';
+  const a = conn.dirA.fate;
+  const b = conn.dirB.fate;
+  if (a === FATE_RESET || b === FATE_RESET) return 'reset';
+  if (a === FATE_DEAD || b === FATE_DEAD) return 'dead';
+  if (a === FATE_WAITING || b === FATE_WAITING) return 'undetermined';
+  if (a === FATE_ALIVE || b === FATE_ALIVE) return 'alive';
   return conn.closedBy !== null ? 'closed' : 'no-keepalive';
 }
 

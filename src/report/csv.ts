@@ -61,14 +61,15 @@ export function csvRow(c: ConnectionReport): string {
   let findings = '';
   for (const f of c.findings) findings = findings === '' ? f.rule : `${findings} ${f.rule}`;
   // One join makes a flat string; a chain of template pieces would stay a rope of ~60 nodes
-  // per row while the row waits for older connections.
+  // per row while the row waits for older connections. Endpoints, times and the words of the
+  // other columns never hold a comma, quote or line break: only the explanation is checked.
   return [
-    csvField(c.client), csvField(c.server), c.rolesFrom, c.verdict,
+    c.client, c.server, c.rolesFrom, c.verdict,
     counts.total, counts.ack, counts.rst, counts.none, prober ?? '',
     num(s?.idle ?? null), num(s?.interval ?? null), num(s?.intervalAtMost ?? null), num(s?.count ?? null), num(s?.countAtLeast ?? null),
     s?.style ?? '', s?.defaults ?? '', c.zeroWindowProbes, c.longestSilence,
     num(c.heartbeat?.period ?? null), c.heartbeat?.from ?? '', findings, c.closedBy ?? '',
-    c.firstFrame, c.lastFrame, csvField(c.firstTime), csvField(c.lastTime), c.packets, csvField(c.explanation),
+    c.firstFrame, c.lastFrame, c.firstTime, c.lastTime, c.packets, csvField(c.explanation),
   ].join(',');
 }
 
