@@ -5,10 +5,10 @@
  * closes), with one long keepalive connection open from the middle to the end holding the
  * rows behind it back.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzeInOrder, analyzeToReport } from '../src/analysis/analyze.js';
+import { analyze, analyzeInOrder, analyzeToReport } from '../src/analysis/analyze.js';
 import { csvRow, renderCsv } from '../src/report/csv.js';
 import { Conversation, interleave } from '../src/synth/conversation.js';
 import { runCli } from './helpers.js';
@@ -30,6 +30,17 @@ function capture(): string {
   for (let k = 0; k < 45; k++) long.probe(true, 75, 'ack');
   convs.push(long);
   return writeConversation(join(tempDir(), 'many.pcap'), interleave(...convs));
+}
+
+/** Descriptors this process holds open on `path` (Linux). */
+function openOn(path: string): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false;
+    }
+  }).length;
 }
 
 describe('csv streamed in first-frame order', () => {
@@ -70,6 +81,20 @@ describe('csv streamed in first-frame order', () => {
         else expect(cli.stdout.trimEnd().split('\n')).toHaveLength(SHORT + 2);
       }
     }
+  });
+
+  it('a consumer that stops early leaves no file open', async () => {
+    expect(openOn(file)).toBe(0);
+    for await (const batch of analyzeInOrder([file], { probeList: false }, (r) => r.firstFrame)) {
+      expect(openOn(file)).toBe(1);
+      if (batch.length > 0) break;
+    }
+    expect(openOn(file)).toBe(0);
+    for await (const report of analyze([file])) {
+      expect(report.client).toMatch(/^10\./);
+      break;
+    }
+    expect(openOn(file)).toBe(0);
   });
 
   it('a report without probe list has the same row as one with it', async () => {

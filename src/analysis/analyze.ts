@@ -170,13 +170,18 @@ async function* feed(paths: readonly string[], options: AnalyzeOptions, analysis
  */
 export async function* analyze(paths: readonly string[], options: AnalyzeOptions = {}): AsyncGenerator<ConnectionReport, Summary> {
   const it = feed(paths, options, new Analysis(options));
-  for (;;) {
-    const r = await it.next();
-    if (r.done) {
-      yield* r.value.reports;
-      return r.value.summary;
+  try {
+    for (;;) {
+      const r = await it.next();
+      if (r.done) {
+        yield* r.value.reports;
+        return r.value.summary;
+      }
+      yield* r.value;
     }
-    yield* r.value;
+  } finally {
+    // A consumer that stops early closes the files too.
+    await it.return(undefined as never);
   }
 }
 
@@ -201,19 +206,23 @@ export async function* analyzeInOrder<T>(paths: readonly string[], options: Anal
   // Asking the table for its oldest open connection costs a pass over it: only when enough waits.
   let threshold = 1024;
   const it = feed(paths, options, analysis);
-  for (;;) {
-    const r = await it.next();
-    if (r.done) {
-      take(r.value.reports);
-      yield release(Number.POSITIVE_INFINITY);
-      return r.value.summary;
+  try {
+    for (;;) {
+      const r = await it.next();
+      if (r.done) {
+        take(r.value.reports);
+        yield release(Number.POSITIVE_INFINITY);
+        return r.value.summary;
+      }
+      take(r.value);
+      if (waiting.length >= threshold) {
+        const out = release(analysis.oldestOpenFrame());
+        threshold = Math.max(1024, 2 * waiting.length);
+        if (out.length > 0) yield out;
+      }
     }
-    take(r.value);
-    if (waiting.length >= threshold) {
-      const out = release(analysis.oldestOpenFrame());
-      threshold = Math.max(1024, 2 * waiting.length);
-      if (out.length > 0) yield out;
-    }
+  } finally {
+    await it.return(undefined as never);
   }
 }
 
