@@ -445,7 +445,7 @@ async function main() {
       const c2 = runCsv(file2);
       if (c2.error) fail(`keepalive analyze --format csv: ${c2.error}`);
       c2.packets = truth2 ? JSON.parse(readFileSync(truth2, 'utf8')).packets : d2.packets;
-      g('csv (CLI)', { ...csvRow.result, packets: csvRow.packets }, c2);
+      g('csv (CLI)', { ...csvRow.result, packets: csvRow.packets, maxRssKiB: csvRow.maxRssKiB }, c2);
       const t2 = truth2 ? JSON.parse(readFileSync(truth2, 'utf8')) : null;
       out.push(`  analyze --format csv on ${labelOf(p2.packets)} exact vs its truth: ${csvExact(c2.got, t2) ? 'yes' : 'NO'}`);
       const ok2 = a2.truth && a2.got.keepaliveProbes === a2.truth.keepaliveProbes && Object.keys(a2.truth.verdicts).every((k) => (a2.truth.verdicts[k] ?? 0) === (a2.got.verdicts[k] ?? 0));

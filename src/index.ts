@@ -1,5 +1,5 @@
 /** The library API: the same pipeline the CLI runs. */
-export { Analysis, analyze, analyzeToReport, selects, type AnalyzeOptions } from './analysis/analyze.js';
+export { Analysis, analyze, analyzeInOrder, analyzeToReport, selects, type AnalyzeOptions } from './analysis/analyze.js';
 export type * from './analysis/model.js';
 export { openCapture, readFrames, CaptureFile } from './capture/open.js';
 export { CaptureError } from './capture/errors.js';
@@ -8,7 +8,7 @@ export { decodeFrame, DECODED_TCP, NOT_TCP, UNKNOWN_LINK_TYPE } from './decode/d
 export { Segment, formatEndpoint } from './decode/segment.js';
 export { renderJson } from './report/json.js';
 export { renderText } from './report/text.js';
-export { renderCsv, CSV_COLUMNS } from './report/csv.js';
+export { renderCsv, csvRow, CSV_COLUMNS, CSV_HEADER } from './report/csv.js';
 export { renderMarkdown, renderCheckMarkdown } from './report/markdown.js';
 export { renderHtml } from './report/html.js';
 export { renderJunit } from './report/junit.js';
