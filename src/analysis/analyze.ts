@@ -65,7 +65,7 @@ export class Analysis {
 
   constructor(private readonly options: AnalyzeOptions = {}) {
     this.lint = { middleboxTimeout: options.middleboxTimeout ?? DEFAULT_MIDDLEBOX_TIMEOUT };
-    this.tracker = new Tracker({ onConnection: (c) => this.done.push(c), onEvent: options.onEvent });
+    this.tracker = new Tracker({ onConnection: (c) => this.done.push(c), onEvent: options.onEvent, keepProbes: options.probeList ?? true });
   }
 
   /** Connections currently open. */

@@ -80,7 +80,6 @@ export class Direction {
   nextSeqKnown = false;
   /** Window this side last advertised, scaled; -1 before any segment. */
   window = -1;
-  packets = 0;
   /** Relative time this side last received and accepted a segment from its peer (NaN: never seen). */
   lastActivity = Number.NaN;
   /** Probes sent since that activity. */
@@ -196,7 +195,7 @@ const D_NEXT_SEQ = V_NEXT_SEQ;
 const D_NEXT_SEQ_KNOWN = V_NEXT_SEQ_KNOWN;
 const D_WINDOW = V_WINDOW;
 const D_SCALE = 3; // 2^shift once both SYNs agreed on window scaling, else 1
-const D_PACKETS = 4;
+const D_PENDING = 4; // a probe of this side awaits its answer
 const D_LAST_ACTIVITY = 5;
 const D_LAST_WAS_PROBE_ACK = 6;
 const D_PROBE_ORDINAL = 7;
@@ -218,7 +217,9 @@ const D_ACKED = 22;
 const D_RESET_PROBES = 23;
 const D_RESET_PROBE_FRAME = 24;
 const D_RESET_REPLY_FRAME = 25;
-const D_STRIDE = 26;
+const D_PENDING_SEQ = 26;
+const D_PENDING_FRAME = 27;
+const D_STRIDE = 28;
 const DIR_B = DIR_A + D_STRIDE;
 const STRIDE = DIR_B + D_STRIDE;
 
@@ -256,6 +257,11 @@ export interface TrackerOptions {
   onConnection: (conn: Connection) => void;
   /** Called as keepalive events happen (live output, frame-by-frame tests). */
   onEvent?: ((event: KeepaliveEvent) => void) | undefined;
+  /**
+   * Keep a record of each probe for the report's probe list (default). Without, probes are
+   * only counted per side: no object per probe, for output that lists none (CSV).
+   */
+  keepProbes?: boolean | undefined;
 }
 
 /** Feeds segments through the connection table and the keepalive classifier. */
@@ -288,7 +294,10 @@ export class Tracker {
   keepaliveProbes = 0;
   zeroWindowProbes = 0;
 
+  private readonly keepProbes: boolean;
+
   constructor(private readonly options: TrackerOptions) {
+    this.keepProbes = options.keepProbes ?? true;
     this.grow(INITIAL_SLOTS);
   }
 
@@ -473,7 +482,6 @@ export class Tracker {
     const flags = seg.flags;
     if (S[c + C_PACKETS]! > 0 && t - S[c + C_LAST_T]! > S[c + C_MAX_GAP]!) S[c + C_MAX_GAP] = t - S[c + C_LAST_T]!;
     S[c + C_PACKETS]++;
-    S[sd + D_PACKETS]++;
     S[c + C_LAST_FRAME] = seg.frameNumber;
     S[c + C_LAST_SEC] = seg.tsSec;
     S[c + C_LAST_NSEC] = seg.tsNsec;
@@ -492,19 +500,22 @@ export class Tracker {
 
     // An answer to the receiver's outstanding probe? (The peer's own probe is not one.)
     let answersProbe = false;
-    const pending = this.pending[ri] ?? null;
-    if (pending !== null && !probe && !zeroWindowProbe) {
-      const reply = replyTo(seg, pending);
+    if (S[rd + D_PENDING] !== 0 && !probe && !zeroWindowProbe) {
+      const reply = replyTo(seg, S, rd + D_PENDING_SEQ);
       if (reply !== REPLY_NONE) {
-        pending.reply = reply === REPLY_ACK ? 'ack' : 'rst';
-        pending.replyFrame = seg.frameNumber;
-        pending.replyT = t;
-        this.pending[ri] = null;
+        const pending = this.pending[ri] ?? null;
+        if (pending !== null) {
+          pending.reply = reply === REPLY_ACK ? 'ack' : 'rst';
+          pending.replyFrame = seg.frameNumber;
+          pending.replyT = t;
+          this.pending[ri] = null;
+        }
+        S[rd + D_PENDING] = 0;
         S[rd + D_FATE] = reply === REPLY_ACK ? FATE_ALIVE : FATE_RESET;
         if (reply === REPLY_ACK) S[rd + D_ACKED]++;
         else {
           S[rd + D_RESET_PROBES]++;
-          S[rd + D_RESET_PROBE_FRAME] = pending.frame;
+          S[rd + D_RESET_PROBE_FRAME] = S[rd + D_PENDING_FRAME]!;
           S[rd + D_RESET_REPLY_FRAME] = seg.frameNumber;
         }
         answersProbe = reply === REPLY_ACK && seg.payloadLen === 0;
@@ -548,6 +559,7 @@ export class Tracker {
         S[sd + D_GAVE_UP_FRAME] = seg.frameNumber;
         this.timingsOf(si).addInterval(t - S[sd + D_LAST_PROBE_T]!);
         this.pending[si] = null;
+        S[sd + D_PENDING] = 0;
         this.emit('gave-up', seg.frameNumber, slot, fromA);
       }
       this.close(slot, CLOSED_RST);
@@ -610,22 +622,27 @@ export class Tracker {
     if (seg.payloadLen === 0) S[sd + D_EMPTY]++;
     else S[sd + D_ONE_BYTE]++;
     S[sd + D_PROBES]++;
-    const record: ProbeRecord = {
-      frame: seg.frameNumber,
-      tsSec: seg.tsSec,
-      tsNsec: seg.tsNsec,
-      t,
-      fromA,
-      seq: seg.seq,
-      payloadBytes: seg.payloadLen,
-      sinceLastActivity: since,
-      ordinal,
-      reply: 'none',
-      replyFrame: 0,
-      replyT: 0,
-    };
-    (this.probes[slot] ??= new HeadTail<ProbeRecord>()).push(record);
-    this.pending[si] = record;
+    S[sd + D_PENDING] = 1;
+    S[sd + D_PENDING_SEQ] = seg.seq;
+    S[sd + D_PENDING_FRAME] = seg.frameNumber;
+    if (this.keepProbes) {
+      const record: ProbeRecord = {
+        frame: seg.frameNumber,
+        tsSec: seg.tsSec,
+        tsNsec: seg.tsNsec,
+        t,
+        fromA,
+        seq: seg.seq,
+        payloadBytes: seg.payloadLen,
+        sinceLastActivity: since,
+        ordinal,
+        reply: 'none',
+        replyFrame: 0,
+        replyT: 0,
+      };
+      (this.probes[slot] ??= new HeadTail<ProbeRecord>()).push(record);
+      this.pending[si] = record;
+    }
     S[sd + D_FATE] = FATE_WAITING;
     this.keepaliveProbes++;
     this.emit('probe', seg.frameNumber, slot, fromA);
@@ -730,7 +747,6 @@ export class Tracker {
     dir.nextSeq = S[d + D_NEXT_SEQ]!;
     dir.nextSeqKnown = S[d + D_NEXT_SEQ_KNOWN] !== 0;
     dir.window = S[d + D_WINDOW]!;
-    dir.packets = S[d + D_PACKETS]!;
     dir.lastActivity = S[d + D_LAST_ACTIVITY]!;
     dir.probeOrdinal = S[d + D_PROBE_ORDINAL]!;
     dir.maxOrdinal = S[d + D_MAX_ORDINAL]!;

@@ -57,13 +57,13 @@ export const REPLY_ACK = 1;
 export const REPLY_RST = 2;
 
 /**
- * Does a segment from the peer answer a pending probe (of sequence number `pending.seq`)?
+ * Does a segment from the peer answer a pending probe whose sequence number is `state[at]`?
  * An RST is the peer saying it has no such connection (it rebooted, or its application
  * aborted); an ACK for its seq + 1 or beyond is the required answer. The peer's own keepalive
  * (decided by the caller) is not an answer.
  */
-export function replyTo(seg: Segment, pending: { readonly seq: number }): number {
+export function replyTo(seg: Segment, state: Float64Array, at: number): number {
   if ((seg.flags & RST) !== 0) return REPLY_RST;
-  if ((seg.flags & ACK) !== 0 && ((seg.ack - seqAdd(pending.seq, 1)) | 0) >= 0) return REPLY_ACK;
+  if ((seg.flags & ACK) !== 0 && ((seg.ack - seqAdd(state[at]!, 1)) | 0) >= 0) return REPLY_ACK;
   return REPLY_NONE;
 }

@@ -245,7 +245,7 @@ export function connectionReport(conn: Connection, lint: LintOptions = { middleb
     lastTime: isoTime(conn.lastSec, conn.lastNsec),
     packets: conn.packets,
     probes: probeList ? conn.probes.items().map((p) => probeReport(conn, p)) : [],
-    probesOmitted: probeList ? conn.probes.omitted : conn.probes.total,
+    probesOmitted: probeList ? conn.probes.omitted : conn.dirA.probes + conn.dirB.probes,
     keepalive: { client: inferSettings(conn.direction('client')), server: inferSettings(conn.direction('server')) },
     zeroWindowProbes: conn.dirA.zeroWindowProbes + conn.dirB.zeroWindowProbes,
     heartbeat: heartbeatOf(conn.direction('client').beats, conn.direction('server').beats),
