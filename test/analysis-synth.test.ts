@@ -186,6 +186,17 @@ describe('application heartbeats (synthesized; real recordings in fixtures.test.
     expect(hb.jitter).toBeLessThan(0.05);
   });
 
+  it('a long heartbeat is judged on its last 64 beats (the first few are kept inline, then in a ring)', async () => {
+    const c = conv().handshake();
+    // 100 beats of 6 bytes every 1 s, then 70 of 9 bytes every 3 s, each answered with 4 bytes.
+    for (let i = 0; i < 100; i++) c.data(true, 6, 1.0).data(false, 4, 0.0003);
+    for (let i = 0; i < 70; i++) c.data(true, 9, 3.0).data(false, 4, 0.0003);
+    const { report } = await run(c.frames);
+    const hb = report.connections[0]!.heartbeat!;
+    expect(hb).toMatchObject({ from: 'client', requestBytes: 9, replyBytes: 4, count: 170 });
+    expect(hb.period).toBeCloseTo(3, 2);
+  });
+
   it('one-way beats from the server every 2 s', async () => {
     const c = conv().handshake();
     for (let i = 0; i < 6; i++) c.data(false, 2, 2.0);

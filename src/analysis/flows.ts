@@ -14,7 +14,7 @@
 import { ACK, FIN, RST, SYN, type Segment } from '../decode/segment.js';
 import { formatEndpoint } from '../decode/segment.js';
 import { readOptions } from '../decode/tcp.js';
-import { BeatTrack, HEARTBEAT_MAX_BYTES, onData } from './heartbeat.js';
+import { BeatTable, HEARTBEAT_MAX_BYTES, type BeatTrack } from './heartbeat.js';
 import { isOneByteZeroWindowProbe, isZeroWindowLookalike, looksLikeKeepalive, replyTo, REPLY_ACK, REPLY_NONE, V_NEXT_SEQ, V_NEXT_SEQ_KNOWN, V_WINDOW } from './keepalive.js';
 import type { KeepaliveEvent, KeepaliveEventKind, ReplyKind, Side } from './model.js';
 import { HeadTail, SampleRing } from './bounded.js';
@@ -105,7 +105,7 @@ export class Direction {
   /** The probe answered by RST and the RST's frame. */
   resetProbeFrame = 0;
   resetReplyFrame = 0;
-  /** Candidate application heartbeats sent by this side (made at the connection's first small payload). */
+  /** This side's application heartbeat candidates, when it sent enough small payloads to tell. */
   beats: BeatTrack | null = null;
 }
 
@@ -277,7 +277,6 @@ export class Tracker {
   private probes: (HeadTail<ProbeRecord> | null)[] = [];
   private pending: (ProbeRecord | null)[] = [];
   private timings: (Timings | null)[] = [];
-  private beats: (BeatTrack | null)[] = [];
   private names: (Connection | null)[] = [];
   /** Closed connections waiting out their grace period: slot and generation, in closing order. */
   private readonly closedSlots: number[] = [];
@@ -290,6 +289,8 @@ export class Tracker {
    * compiler does not inline, allocates a box, once per packet.
    */
   readonly clock = new Float64Array(1);
+  /** Heartbeat candidates of every direction (slot × 2 + side). */
+  private readonly beats = new BeatTable(this.clock);
   open = 0;
   keepaliveProbes = 0;
   zeroWindowProbes = 0;
@@ -379,6 +380,7 @@ export class Tracker {
     this.slab = slab;
     this.keys = keys;
     this.capacity = capacity;
+    this.beats.grow(capacity * 2);
     this.buckets = new Int32Array(capacity * 2).fill(-1);
     this.mask = capacity * 2 - 1;
     for (let slot = 0; slot < old; slot++) {
@@ -388,7 +390,6 @@ export class Tracker {
       this.probes.push(null);
       this.timings.push(null, null);
       this.pending.push(null, null);
-      this.beats.push(null, null);
       this.names.push(null);
     }
     // Lowest slots first: they are taken from the end of the list.
@@ -541,13 +542,12 @@ export class Tracker {
 
     // Application data (not a retransmission) feeds the heartbeat detector.
     if (seg.payloadLen > 0 && !probe && !zeroWindowProbe && (flags & (SYN | RST)) === 0 && (!senderKnown || !seqGt(senderNext, seg.seq))) {
+      // Tracked from the connection's first small payload on.
       if (S[sd + D_HAS_BEATS] === 0 && seg.payloadLen <= HEARTBEAT_MAX_BYTES) {
-        this.beats[si] = new BeatTrack();
-        this.beats[ri] = new BeatTrack();
         S[sd + D_HAS_BEATS] = 1;
         S[rd + D_HAS_BEATS] = 1;
       }
-      if (S[sd + D_HAS_BEATS] !== 0) onData(this.beats[si]!, this.beats[ri]!, this.clock, seg.payloadLen);
+      if (S[sd + D_HAS_BEATS] !== 0) this.beats.onData(si, ri, seg.payloadLen);
     }
 
     if ((flags & RST) !== 0) {
@@ -704,7 +704,7 @@ export class Tracker {
     for (const i of [2 * slot, 2 * slot + 1]) {
       this.pending[i] = null;
       this.timings[i] = null;
-      this.beats[i] = null;
+      this.beats.clear(i);
     }
     this.free.push(slot);
     this.open--;
@@ -767,7 +767,7 @@ export class Tracker {
       dir.afterAnswerSamples = timings.afterAnswer;
       dir.intervalSamples = timings.interval;
     }
-    dir.beats = this.beats[i] ?? null;
+    dir.beats = this.beats.track(i);
   }
 }
 

@@ -2,6 +2,8 @@
  * Application heartbeats: small payloads recurring at a regular period while the connection is
  * otherwise idle (PING/PONG, an empty frame, MQTT PINGREQ, HTTP/2 PING…), one way or as
  * request and reply. Kept per direction in fixed-size rings: memory does not grow with beats.
+ * (the time of each segment is read from the tracker's clock, a typed array: a double passed to
+ * a call the compiler does not inline is boxed, an allocation per packet.)
  */
 import { medianOf } from './bounded.js';
 import type { Side } from './model.js';
@@ -32,58 +34,25 @@ export interface Heartbeat {
   count: number;
 }
 
-/** Keep x as the n-th value (from 0) of a ring of the RING most recent; the array is made at the first. */
-function keep(ring: number[] | null, n: number, x: number): number[] {
-  const r = ring ?? [];
-  if (r.length < RING) r.push(x);
-  else r[n % RING] = x;
-  return r;
-}
-
 /**
- * One direction's candidate beats. The rings are plain arrays made at their first value: most
- * connections carry a few small payloads and no heartbeat, and every object kept per open
- * connection is work for the garbage collector.
+ * One direction's beats as the report reads them (made at the end, only for a side with enough
+ * beats to claim a heartbeat): counts and the last RING gaps, beat sizes and reply sizes.
  */
 export class BeatTrack {
-  count = 0;
-  lastT = Number.NaN;
-  /** The last RING gaps between beats, beat sizes and reply sizes. */
-  private gaps: number[] | null = null;
-  private sizes: number[] | null = null;
-  private replySizes: number[] | null = null;
-  replies = 0;
-  quietGaps = 0;
-  gapsSeen = 0;
-  /** Other data has passed (either way) since this side's last beat. */
-  busySinceLast = false;
-  /** This side's last beat is waiting for a reply. */
-  awaitingReply = false;
-
-  beat(clock: Clock, bytes: number): void {
-    const t = clock[0]!;
-    if (this.count > 0) {
-      this.gaps = keep(this.gaps, this.gapsSeen, t - this.lastT);
-      this.gapsSeen++;
-      if (!this.busySinceLast) this.quietGaps++;
-    }
-    this.sizes = keep(this.sizes, this.count, bytes);
-    this.count++;
-    this.lastT = t;
-    this.busySinceLast = false;
-    this.awaitingReply = true;
-  }
-
-  reply(bytes: number): void {
-    this.replySizes = keep(this.replySizes, this.replies, bytes);
-    this.replies++;
-    this.awaitingReply = false;
-  }
+  constructor(
+    readonly count: number,
+    readonly replies: number,
+    readonly quietGaps: number,
+    readonly gapsSeen: number,
+    private readonly gaps: readonly number[],
+    private readonly sizes: readonly number[],
+    private readonly replySizes: readonly number[],
+  ) {}
 
   /** The heartbeat this side shows, or null. */
   summary(from: Side): Heartbeat | null {
     if (this.count < MIN_BEATS) return null;
-    const gaps = this.gaps ?? [];
+    const gaps = this.gaps;
     const period = medianOf(gaps);
     if (period < MIN_PERIOD_SECONDS) return null;
     const jitter = medianOf(gaps.map((g) => Math.abs(g - period))) / period;
@@ -94,8 +63,8 @@ export class BeatTrack {
       period: Math.round(period * 1e6) / 1e6,
       jitter: Math.round(jitter * 1e4) / 1e4,
       from,
-      requestBytes: medianOf(this.sizes ?? []),
-      replyBytes: answered ? medianOf(this.replySizes ?? []) : null,
+      requestBytes: medianOf(this.sizes),
+      replyBytes: answered ? medianOf(this.replySizes) : null,
       count: this.count,
     };
   }
@@ -104,33 +73,132 @@ export class BeatTrack {
 /** Seconds within which the peer's small payload counts as the reply to a beat. */
 export const REPLY_WINDOW_SECONDS = 1;
 
-/**
- * The time of the segment being fed, in seconds, in `clock[0]`: read from a typed array rather
- * than passed, since a double handed to a function the compiler does not inline is boxed, an
- * allocation per packet.
- */
-export type Clock = Float64Array;
+// One direction's record in BeatTable's slab.
+const B_COUNT = 0;
+const B_LAST_T = 1;
+const B_REPLIES = 2;
+const B_QUIET = 3;
+const B_GAPS_SEEN = 4;
+/** Other data has passed (either way) since this side's last beat. */
+const B_BUSY = 5;
+/** This side's last beat is waiting for a reply. */
+const B_AWAITING = 6;
+/** The first INLINE values of each ring; a ring that gets more moves to an array. */
+const INLINE = 4;
+const B_GAPS = 8;
+const B_SIZES = B_GAPS + INLINE;
+const B_REPLY_SIZES = B_SIZES + INLINE;
+const B_STRIDE = B_REPLY_SIZES + INLINE;
 
 /**
- * Feed one data segment (not a keepalive probe) of `bytes` from the side whose track is `mine`
- * (the peer's is `theirs`) at `clock[0]`.
+ * Candidate heartbeats of every direction the connection table tracks, by direction number
+ * (the tracker's slot × 2 + side). Counts, times and the first few values of each ring live
+ * in one slab of doubles; a ring becomes a JavaScript array only past its first four values.
+ * Most connections carry a few small payloads and no heartbeat: they cost no object at all.
  */
-export function onData(mine: BeatTrack, theirs: BeatTrack, clock: Clock, bytes: number): void {
-  const t = clock[0]!;
-  const small = bytes <= HEARTBEAT_MAX_BYTES;
-  if (small && theirs.awaitingReply && t - theirs.lastT <= REPLY_WINDOW_SECONDS) {
-    // The answer to the peer's beat: not a beat of its own, and not "other data" either.
-    theirs.reply(bytes);
-    return;
+export class BeatTable {
+  private slab = new Float64Array(0);
+  private capacity = 0;
+  private readonly spills: (number[] | null)[][] = [[], [], []];
+
+  /** `clock[0]` is the time of the segment being fed, in seconds. */
+  constructor(private readonly clock: Float64Array) {}
+
+  /** Room for `directions` directions (kept as they are). */
+  grow(directions: number): void {
+    if (directions <= this.capacity) return;
+    const slab = new Float64Array(directions * B_STRIDE);
+    slab.set(this.slab);
+    this.slab = slab;
+    for (const spill of this.spills) while (spill.length < directions) spill.push(null);
+    this.capacity = directions;
   }
-  if (small) {
-    // Small payloads never make the other side "busy": both ends may beat on their own.
-    mine.beat(clock, bytes);
-    return;
+
+  /** Forget direction `d` (its connection ended; the number will be reused). */
+  clear(d: number): void {
+    this.slab.fill(0, d * B_STRIDE, (d + 1) * B_STRIDE);
+    for (const spill of this.spills) spill[d] = null;
   }
-  mine.busySinceLast = true;
-  theirs.busySinceLast = true;
-  mine.awaitingReply = false;
+
+  /**
+   * Feed one data segment (not a keepalive probe) of `bytes` from direction `mine` (its peer
+   * is `theirs`) at `clock[0]`.
+   */
+  onData(mine: number, theirs: number, bytes: number): void {
+    const S = this.slab;
+    const t = this.clock[0]!;
+    const m = mine * B_STRIDE;
+    const p = theirs * B_STRIDE;
+    const small = bytes <= HEARTBEAT_MAX_BYTES;
+    if (small && S[p + B_AWAITING] !== 0 && t - S[p + B_LAST_T]! <= REPLY_WINDOW_SECONDS) {
+      // The answer to the peer's beat: not a beat of its own, and not "other data" either.
+      this.keep(theirs, 2, B_REPLY_SIZES, S[p + B_REPLIES]!, bytes);
+      S[p + B_REPLIES]++;
+      S[p + B_AWAITING] = 0;
+      return;
+    }
+    if (small) {
+      // Small payloads never make the other side "busy": both ends may beat on their own.
+      if (S[m + B_COUNT]! > 0) {
+        this.keep(mine, 0, B_GAPS, S[m + B_GAPS_SEEN]!, t - S[m + B_LAST_T]!);
+        S[m + B_GAPS_SEEN]++;
+        if (S[m + B_BUSY] === 0) S[m + B_QUIET]++;
+      }
+      this.keep(mine, 1, B_SIZES, S[m + B_COUNT]!, bytes);
+      S[m + B_COUNT]++;
+      S[m + B_LAST_T] = t;
+      S[m + B_BUSY] = 0;
+      S[m + B_AWAITING] = 1;
+      return;
+    }
+    S[m + B_BUSY] = 1;
+    S[p + B_BUSY] = 1;
+    S[m + B_AWAITING] = 0;
+  }
+
+  /** Keep x as the n-th value (from 0) of direction d's ring `ring` (inline at `at`), of the RING most recent. */
+  private keep(d: number, ring: number, at: number, n: number, x: number): void {
+    const S = this.slab;
+    const base = d * B_STRIDE + at;
+    if (n < INLINE) {
+      S[base + n] = x;
+      return;
+    }
+    const spill = this.spills[ring]!;
+    let values = spill[d] ?? null;
+    if (values === null) {
+      values = [];
+      for (let i = 0; i < INLINE; i++) values.push(S[base + i]!);
+      spill[d] = values;
+    }
+    if (values.length < RING) values.push(x);
+    else values[n % RING] = x;
+  }
+
+  /** The values of direction d's ring, n of them pushed so far. */
+  private ring(d: number, ring: number, at: number, n: number): number[] {
+    const spilled = this.spills[ring]![d] ?? null;
+    if (spilled !== null) return spilled.slice();
+    const base = d * B_STRIDE + at;
+    return Array.from(this.slab.subarray(base, base + Math.min(n, INLINE)));
+  }
+
+  /** Direction d's beats for the report, or null when too few to claim a heartbeat. */
+  track(d: number): BeatTrack | null {
+    const S = this.slab;
+    const b = d * B_STRIDE;
+    const count = S[b + B_COUNT]!;
+    if (count < MIN_BEATS) return null;
+    return new BeatTrack(
+      count,
+      S[b + B_REPLIES]!,
+      S[b + B_QUIET]!,
+      S[b + B_GAPS_SEEN]!,
+      this.ring(d, 0, B_GAPS, S[b + B_GAPS_SEEN]!),
+      this.ring(d, 1, B_SIZES, count),
+      this.ring(d, 2, B_REPLY_SIZES, S[b + B_REPLIES]!),
+    );
+  }
 }
 
 /** The connection's heartbeat: the side with the more regular beats, if either has one. */
