@@ -6,10 +6,10 @@
  *
  * The per-packet state of every open connection lives in one slab of doubles (a fixed record
  * per slot) and its 4-tuple in a slab of 32-bit words, found through a chained hash table of
- * slot numbers. A packet then reads and writes a few adjacent cache lines and allocates
- * nothing; JavaScript objects (probes kept for the report, timing samples, heartbeat tracks)
- * exist only for connections that have them, and a finished connection is handed out as a
- * plain `Connection` object built once from its slot.
+ * slot numbers; heartbeat candidates live in heartbeat.ts's own slab. A packet reads and writes
+ * typed arrays only and allocates nothing; JavaScript objects (probe records for the report's
+ * list, timing samples) exist only for connections that have them, and a finished connection
+ * is handed out as a plain `Connection` object built once from its slot.
  */
 import { ACK, FIN, RST, SYN, type Segment } from '../decode/segment.js';
 import { formatEndpoint } from '../decode/segment.js';
@@ -275,6 +275,7 @@ export class Tracker {
   private readonly free: number[] = [];
   /** Objects a slot has only when it needs them (indexed by slot, or slot × 2 + side for A/B). */
   private probes: (HeadTail<ProbeRecord> | null)[] = [];
+  /** The record of each side's probe awaiting its answer (when records are kept; the slab has its seq and frame). */
   private pending: (ProbeRecord | null)[] = [];
   private timings: (Timings | null)[] = [];
   private names: (Connection | null)[] = [];
