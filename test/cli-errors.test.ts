@@ -1,7 +1,7 @@
 // Exit statuses and messages for everything a user can get wrong, through the built CLI:
 // 0 ok, 1 a check failed, 2 a usage error or unreadable input — with one line on stderr that
 // names the file, the byte offset or the flag, and never a stack trace.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixture, runCli } from './helpers.js';
@@ -114,6 +114,19 @@ describe('usage errors exit 2 naming the flag', () => {
     const out = join(dir, 'no-such-dir', 'report.html');
     expectUsage(['analyze', DEAD, '--format', 'html', '-o', out], `keepalive: -o ${out}: cannot write: no such directory`);
     expectUsage(['check', DEAD, '--junit', out], `keepalive: --junit ${out}: cannot write: no such directory`);
+    // The streamed formats say so before reading the capture, as the others do.
+    for (const format of ['csv', 'jsonl']) {
+      expectUsage(['analyze', DEAD, '--format', format, '-o', out], `keepalive: -o ${out}: cannot write: no such directory`);
+      expectUsage(['analyze', DEAD, '--format', format, '-o', dir], `keepalive: -o ${dir}: cannot write: is a directory`);
+    }
+  });
+  it('a streamed report of a file that is no capture leaves no output file behind', () => {
+    const junk = put('junk.pcap', Buffer.from('not a capture at all'));
+    for (const format of ['csv', 'jsonl']) {
+      const out = join(dir, `junk.${format}`);
+      expectUsage(['analyze', junk, '--format', format, '-o', out], `keepalive: ${junk}: byte 0: not a pcap or pcapng capture (starts with 6e 6f 74 20)`);
+      expect(existsSync(out)).toBe(false);
+    }
   });
 });
 

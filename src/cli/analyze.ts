@@ -138,17 +138,23 @@ async function streamJsonLines(a: AnalyzeArgs): Promise<void> {
 async function streamCsv(a: AnalyzeArgs): Promise<void> {
   const out = new StreamOutput('-o', a.output);
   const stop = startProgress(a.files, { delayMs: progressDelay() });
+  // The header goes out with the first rows (or alone at the end): a file that cannot be read
+  // at all leaves no output file behind.
+  let head = `${CSV_HEADER}\r\n`;
   try {
-    await out.write(`${CSV_HEADER}\r\n`);
     const it = analyzeInOrder(a.files, { port: a.port, host: a.host, middleboxTimeout: a.middleboxTimeout, probeList: false }, csvRow);
     for (;;) {
       const r = await it.next();
       if (r.done) {
         stop();
+        if (head !== '') await out.write(head);
         for (const w of r.value.warnings) process.stderr.write(`keepalive: warning: ${w}\n`);
         break;
       }
-      if (r.value.length > 0) await out.write(`${r.value.join('\r\n')}\r\n`);
+      if (r.value.length > 0) {
+        await out.write(`${head}${r.value.join('\r\n')}\r\n`);
+        head = '';
+      }
     }
   } finally {
     stop();

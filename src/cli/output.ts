@@ -1,5 +1,6 @@
 /** Where reports go: standard output, or a file that is never one of the input captures. */
-import { closeSync, existsSync, openSync, realpathSync, writeFileSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, realpathSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { once } from 'node:events';
 import { UsageError } from './errors.js';
 
@@ -49,28 +50,39 @@ export function emit(flag: string, path: string | undefined, text: string): void
 }
 
 /**
- * A report written piece by piece as it is made (streamed formats): to a file, or to standard
+ * A report written piece by piece as it is made (streamed formats): to a file, created at the
+ * first write (an input that cannot be read at all leaves no file behind), or to standard
  * output through its stream, which waits for a full pipe (a raw write to a non-blocking pipe
  * may take only part of the text).
  */
 export class StreamOutput {
-  private readonly fd: number | null;
+  private fd: number | null = null;
 
-  constructor(flag: string, path: string | undefined) {
-    if (path === undefined) this.fd = null;
-    else {
-      try {
-        this.fd = openSync(path, 'w');
-      } catch (err) {
-        throw cannotWrite(flag, path, err);
-      }
+  constructor(
+    private readonly flag: string,
+    private readonly path: string | undefined,
+  ) {
+    // Say at once what would stop the first write, rather than after reading a long capture.
+    if (path === undefined) return;
+    try {
+      if (existsSync(path) && statSync(path).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      accessSync(dirname(resolve(path)), constants.W_OK);
+    } catch (err) {
+      throw cannotWrite(flag, path, err);
     }
   }
 
   async write(text: string): Promise<void> {
-    if (this.fd === null) {
+    if (this.path === undefined) {
       if (!process.stdout.write(text)) await once(process.stdout, 'drain');
       return;
+    }
+    if (this.fd === null) {
+      try {
+        this.fd = openSync(this.path, 'w');
+      } catch (err) {
+        throw cannotWrite(this.flag, this.path, err);
+      }
     }
     const bytes = Buffer.from(text);
     for (let at = 0; at < bytes.length; ) at += writeSync(this.fd, bytes, at);
@@ -78,5 +90,6 @@ export class StreamOutput {
 
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
   }
 }
