@@ -180,7 +180,9 @@ export class BeatTable {
     const spilled = this.spills[ring]![d] ?? null;
     if (spilled !== null) return spilled.slice();
     const base = d * B_STRIDE + at;
-    return Array.from(this.slab.subarray(base, base + Math.min(n, INLINE)));
+    const values: number[] = [];
+    for (let i = 0; i < n && i < INLINE; i++) values.push(this.slab[base + i]!);
+    return values;
   }
 
   /** Direction d's beats for the report, or null when too few to claim a heartbeat. */
