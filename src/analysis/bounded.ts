@@ -43,11 +43,6 @@ export class SampleRing {
     this.count++;
   }
 
-  /** The kept samples (order not significant). */
-  kept(): number[] {
-    return this.values.slice();
-  }
-
   /** Median of the kept samples (NaN when none). */
   median(): number {
     return medianOf(this.values);

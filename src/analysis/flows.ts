@@ -15,7 +15,7 @@ import { ACK, FIN, RST, SYN, type Segment } from '../decode/segment.js';
 import { formatEndpoint } from '../decode/segment.js';
 import { readOptions } from '../decode/tcp.js';
 import { BeatTable, HEARTBEAT_MAX_BYTES, type BeatTrack } from './heartbeat.js';
-import { isOneByteZeroWindowProbe, isZeroWindowLookalike, looksLikeKeepalive, replyTo, REPLY_ACK, REPLY_NONE, V_NEXT_SEQ, V_NEXT_SEQ_KNOWN, V_WINDOW } from './keepalive.js';
+import { isOneByteZeroWindowProbe, looksLikeKeepalive, replyTo, REPLY_ACK, REPLY_NONE, V_NEXT_SEQ, V_NEXT_SEQ_KNOWN, V_WINDOW } from './keepalive.js';
 import type { KeepaliveEvent, KeepaliveEventKind, ReplyKind, Side } from './model.js';
 import { HeadTail, SampleRing } from './bounded.js';
 import { seqAdd, seqGt } from './seq.js';
@@ -493,7 +493,8 @@ export class Tracker {
     const senderNext = S[sd + D_NEXT_SEQ]!;
     let probe = looksLikeKeepalive(seg, S, sd);
     let zeroWindowProbe = false;
-    if (probe && isZeroWindowLookalike(seg, S, sd, rd)) {
+    // A keepalive look-alike sent into a closed window is a zero-window probe (keepalive.ts).
+    if (probe && S[rd + D_WINDOW] === 0) {
       probe = false;
       zeroWindowProbe = true;
     } else if (!probe && isOneByteZeroWindowProbe(seg, S, sd, rd)) {

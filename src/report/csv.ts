@@ -3,7 +3,7 @@
  * in double quotes, quotes doubled). Durations are plain seconds; an unknown figure is empty.
  */
 import type { ConnectionReport, KeepaliveSettings, Report } from '../analysis/model.js';
-import { probeCounts, proberOf } from './units.js';
+import { plainNumber as num, probeCounts, proberOf } from './units.js';
 
 /**
  * The columns, in order. `prober` names whose settings fill idle…defaults (the client's when both
@@ -47,11 +47,6 @@ export function csvField(value: string | number | null): string {
 }
 
 const QUOTE_NEEDED = /[",\r\n]/;
-
-/** A number cell, empty for null. */
-function num(x: number | null): string {
-  return x === null ? '' : String(x);
-}
 
 /** One connection's row (without its line end), columns as CSV_COLUMNS. */
 export function csvRow(c: ConnectionReport): string {
