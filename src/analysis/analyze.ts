@@ -8,7 +8,7 @@ import { openCapture, readFrames, type CaptureFile } from '../capture/open.js';
 import type { Frame } from '../capture/frame.js';
 import { DECODED_TCP, decodeFrame, UNKNOWN_LINK_TYPE } from '../decode/decode.js';
 import { Segment } from '../decode/segment.js';
-import { Tracker, type Connection } from './flows.js';
+import { Tracker } from './flows.js';
 import type { ConnectionReport, KeepaliveEvent, Report, Summary } from './model.js';
 import { DEFAULT_MIDDLEBOX_TIMEOUT, FindingTally, type LintOptions } from './lint.js';
 import { connectionReport, isoTime } from './timeline.js';
@@ -33,6 +33,7 @@ export interface AnalyzeOptions {
 
 /** Does this connection concern the port/host the user asked about? */
 export function selects(report: Pick<ConnectionReport, 'client' | 'server'>, options: AnalyzeOptions): boolean {
+  if (options.port === undefined && options.host === undefined) return true;
   const ends = [report.client, report.server];
   if (options.port !== undefined && !ends.some((e) => e.endsWith(`:${options.port}`))) return false;
   if (options.host !== undefined) {
@@ -41,6 +42,9 @@ export function selects(report: Pick<ConnectionReport, 'client' | 'server'>, opt
   }
   return true;
 }
+
+/** What drain returns when nothing finished (shared; callers only read it). */
+const NONE: ConnectionReport[] = [];
 
 /**
  * One analysis: feed it frames in capture order with `frame`, collect finished connections
@@ -51,7 +55,8 @@ export class Analysis {
   tcpSegments = 0;
   private readonly seg = new Segment();
   private readonly tracker: Tracker;
-  private readonly done: Connection[] = [];
+  /** Reports of the connections finished since the last drain (selected ones only). */
+  private done: ConnectionReport[] = [];
   private readonly unknownLinks = new Map<number, number>();
   private firstSec = -1;
   private firstNsec = 0;
@@ -65,7 +70,9 @@ export class Analysis {
 
   constructor(private readonly options: AnalyzeOptions = {}) {
     this.lint = { middleboxTimeout: options.middleboxTimeout ?? DEFAULT_MIDDLEBOX_TIMEOUT };
-    this.tracker = new Tracker({ onConnection: (c) => this.done.push(c), onEvent: options.onEvent, keepProbes: options.probeList ?? true });
+    const probeList = options.probeList ?? true;
+    // The tracker reuses its Connection object: the report is made before it returns.
+    this.tracker = new Tracker({ onConnection: (c) => this.finished(connectionReport(c, this.lint, probeList)), onEvent: options.onEvent, keepProbes: probeList });
   }
 
   /** Connections currently open. */
@@ -92,20 +99,20 @@ export class Analysis {
     }
   }
 
+  private finished(report: ConnectionReport): void {
+    if (!selects(report, this.options)) return;
+    this.keepaliveProbes += report.probes.length + report.probesOmitted;
+    this.zeroWindowProbes += report.zeroWindowProbes;
+    this.connections++;
+    this.tally.add(report);
+    this.done.push(report);
+  }
+
   /** Reports of the connections finished since the last call (selected ones only). */
   drain(): ConnectionReport[] {
-    const out: ConnectionReport[] = [];
-    const done = this.done;
-    for (let i = 0; i < done.length; i++) {
-      const report = connectionReport(done[i]!, this.lint, this.options.probeList ?? true);
-      if (!selects(report, this.options)) continue;
-      this.keepaliveProbes += report.probes.length + report.probesOmitted;
-      this.zeroWindowProbes += report.zeroWindowProbes;
-      this.connections++;
-      this.tally.add(report);
-      out.push(report);
-    }
-    done.length = 0;
+    const out = this.done;
+    if (out.length === 0) return NONE;
+    this.done = [];
     return out;
   }
 

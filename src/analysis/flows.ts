@@ -74,6 +74,9 @@ class Timings {
   }
 }
 
+/** The timings of a side that has none (shared, never added to). */
+const NO_TIMINGS = new Timings();
+
 /** One side of a finished connection, as the report reads it. */
 export class Direction {
   nextSeq = 0;
@@ -113,6 +116,17 @@ export class Direction {
 export class Connection {
   readonly dirA = new Direction();
   readonly dirB = new Direction();
+  ipVersion: 4 | 6 = 4;
+  a0 = 0;
+  a1 = 0;
+  a2 = 0;
+  a3 = 0;
+  aPort = 0;
+  b0 = 0;
+  b1 = 0;
+  b2 = 0;
+  b3 = 0;
+  bPort = 0;
   clientIsA = true;
   rolesFrom: 'syn' | 'syn-ack' | 'port' = 'port';
   firstFrame = 0;
@@ -130,22 +144,9 @@ export class Connection {
   probes: HeadTail<ProbeRecord> = NO_PROBES;
   closedBy: 'fin' | 'rst' | null = null;
   closeT = 0;
-  private clientName: string | null = null;
-  private serverName: string | null = null;
-
-  constructor(
-    readonly ipVersion: 4 | 6,
-    readonly a0: number,
-    readonly a1: number,
-    readonly a2: number,
-    readonly a3: number,
-    readonly aPort: number,
-    readonly b0: number,
-    readonly b1: number,
-    readonly b2: number,
-    readonly b3: number,
-    readonly bPort: number,
-  ) {}
+  /** Endpoint names, made at their first use. */
+  clientName: string | null = null;
+  serverName: string | null = null;
 
   get endpointA(): string {
     return formatEndpoint(this.ipVersion, this.a0, this.a1, this.a2, this.a3, this.aPort);
@@ -253,7 +254,11 @@ function mixEndpoint(w0: number, w1: number, w2: number, w3: number, port: numbe
 }
 
 export interface TrackerOptions {
-  /** Called once per connection when it is finalised (closed and quiet, reused, or at the end). */
+  /**
+   * Called once per connection when it is finalised (closed and quiet, reused, or at the end).
+   * The object is the tracker's own and is filled anew for the next connection: copy what you
+   * keep before returning (its probe list, samples and heartbeat tracks are the connection's own).
+   */
   onConnection: (conn: Connection) => void;
   /** Called as keepalive events happen (live output, frame-by-frame tests). */
   onEvent?: ((event: KeepaliveEvent) => void) | undefined;
@@ -279,6 +284,8 @@ export class Tracker {
   private pending: (ProbeRecord | null)[] = [];
   private timings: (Timings | null)[] = [];
   private names: (Connection | null)[] = [];
+  /** The object every finalised connection is handed out in (onConnection copies what it keeps). */
+  private readonly finished = new Connection();
   /** Closed connections waiting out their grace period: slot and generation, in closing order. */
   private readonly closedSlots: number[] = [];
   private readonly closedGens: number[] = [];
@@ -698,7 +705,7 @@ export class Tracker {
     const S = this.slab;
     const c = slot * STRIDE;
     if (S[c + C_OPEN] === 0) return;
-    const conn = this.connectionOf(slot);
+    const conn = this.connectionOf(slot, this.finished);
     this.unlink(slot);
     S[c + C_OPEN] = 0;
     this.probes[slot] = null;
@@ -715,14 +722,28 @@ export class Tracker {
     this.options.onConnection(conn);
   }
 
-  /** The slot's connection as a plain object (its probes, samples and heartbeat tracks shared, not copied). */
-  private connectionOf(slot: number): Connection {
+  /**
+   * The slot's connection as a plain object (its probes, samples and heartbeat tracks shared,
+   * not copied), in `conn` when given.
+   */
+  private connectionOf(slot: number, conn = new Connection()): Connection {
     const S = this.slab;
     const K = this.keys;
     const c = slot * STRIDE;
     const k = slot * K_STRIDE;
-    const u = (i: number): number => K[k + i]! >>> 0;
-    const conn = new Connection(K[k + K_VERSION] === 6 ? 6 : 4, u(K_A), u(K_A + 1), u(K_A + 2), u(K_A + 3), K[k + K_A_PORT]!, u(K_B), u(K_B + 1), u(K_B + 2), u(K_B + 3), K[k + K_B_PORT]!);
+    conn.ipVersion = K[k + K_VERSION] === 6 ? 6 : 4;
+    conn.a0 = K[k + K_A]! >>> 0;
+    conn.a1 = K[k + K_A + 1]! >>> 0;
+    conn.a2 = K[k + K_A + 2]! >>> 0;
+    conn.a3 = K[k + K_A + 3]! >>> 0;
+    conn.aPort = K[k + K_A_PORT]!;
+    conn.b0 = K[k + K_B]! >>> 0;
+    conn.b1 = K[k + K_B + 1]! >>> 0;
+    conn.b2 = K[k + K_B + 2]! >>> 0;
+    conn.b3 = K[k + K_B + 3]! >>> 0;
+    conn.bPort = K[k + K_B_PORT]!;
+    conn.clientName = null;
+    conn.serverName = null;
     conn.clientIsA = S[c + C_CLIENT_IS_A] !== 0;
     conn.rolesFrom = ROLES[S[c + C_ROLES]!]!;
     conn.firstFrame = S[c + C_FIRST_FRAME]!;
@@ -763,12 +784,10 @@ export class Tracker {
     dir.resetProbes = S[d + D_RESET_PROBES]!;
     dir.resetProbeFrame = S[d + D_RESET_PROBE_FRAME]!;
     dir.resetReplyFrame = S[d + D_RESET_REPLY_FRAME]!;
-    const timings = this.timings[i];
-    if (timings) {
-      dir.idleSamples = timings.idle;
-      dir.afterAnswerSamples = timings.afterAnswer;
-      dir.intervalSamples = timings.interval;
-    }
+    const timings = this.timings[i] ?? NO_TIMINGS;
+    dir.idleSamples = timings.idle;
+    dir.afterAnswerSamples = timings.afterAnswer;
+    dir.intervalSamples = timings.interval;
     dir.beats = this.beats.track(i);
   }
 }
