@@ -44,19 +44,20 @@ export function selects(report: Pick<ConnectionReport, 'client' | 'server'>, opt
 }
 
 /** What drain returns when nothing finished (shared; callers only read it). */
-const NONE: ConnectionReport[] = [];
+const NONE: never[] = [];
 
 /**
  * One analysis: feed it frames in capture order with `frame`, collect finished connections
- * with `drain`, and end with `finish`.
+ * with `drain`, and end with `finish`. What it keeps of each finished connection is its report,
+ * or what `keep` makes of the report at once (a CSV row, say), so that the report itself dies young.
  */
-export class Analysis {
+export class Analysis<T = ConnectionReport> {
   packets = 0;
   tcpSegments = 0;
   private readonly seg = new Segment();
   private readonly tracker: Tracker;
-  /** Reports of the connections finished since the last drain (selected ones only). */
-  private done: ConnectionReport[] = [];
+  /** What was kept of the connections finished since the last drain (selected ones only). */
+  private done: T[] = [];
   private readonly unknownLinks = new Map<number, number>();
   private firstSec = -1;
   private firstNsec = 0;
@@ -68,7 +69,10 @@ export class Analysis {
   private readonly lint: LintOptions;
   private readonly tally = new FindingTally();
 
-  constructor(private readonly options: AnalyzeOptions = {}) {
+  constructor(
+    private readonly options: AnalyzeOptions = {},
+    private readonly keep: (report: ConnectionReport) => T = (r) => r as T,
+  ) {
     this.lint = { middleboxTimeout: options.middleboxTimeout ?? DEFAULT_MIDDLEBOX_TIMEOUT };
     const probeList = options.probeList ?? true;
     // The tracker reuses its Connection object: the report is made before it returns.
@@ -105,11 +109,11 @@ export class Analysis {
     this.zeroWindowProbes += report.zeroWindowProbes;
     this.connections++;
     this.tally.add(report);
-    this.done.push(report);
+    this.done.push(this.keep(report));
   }
 
-  /** Reports of the connections finished since the last call (selected ones only). */
-  drain(): ConnectionReport[] {
+  /** What was kept of the connections finished since the last call (selected ones only). */
+  drain(): T[] {
     const out = this.done;
     if (out.length === 0) return NONE;
     this.done = [];
@@ -127,7 +131,7 @@ export class Analysis {
   }
 
   /** End of input: finalise what is open; returns the last reports and the summary. */
-  finish(files: string[], warnings: string[]): { reports: ConnectionReport[]; summary: Summary } {
+  finish(files: string[], warnings: string[]): { reports: T[]; summary: Summary } {
     this.tracker.finish();
     const reports = this.drain();
     const all = [...warnings];
@@ -157,7 +161,7 @@ export class Analysis {
  * (connections may have been finalised meanwhile); returns the summary, every connection
  * finalised. The files are closed on every exit path.
  */
-async function* feed(paths: readonly string[], options: AnalyzeOptions, analysis: Analysis): AsyncGenerator<ConnectionReport[], { reports: ConnectionReport[]; summary: Summary }> {
+async function* feed<T>(paths: readonly string[], options: AnalyzeOptions, analysis: Analysis<T>): AsyncGenerator<T[], { reports: T[]; summary: Summary }> {
   const files: CaptureFile[] = [];
   try {
     for (const p of paths) files.push(await openCapture(p, options.stdin));
@@ -198,10 +202,11 @@ export async function* analyze(paths: readonly string[], options: AnalyzeOptions
  * and only for older connections still open. Yields batches in order; returns the summary.
  */
 export async function* analyzeInOrder<T>(paths: readonly string[], options: AnalyzeOptions, render: (report: ConnectionReport) => T): AsyncGenerator<T[], Summary> {
-  const analysis = new Analysis(options);
+  // Rendered as each connection is finalised: its report is garbage before the next one's.
+  const analysis = new Analysis(options, (r) => ({ frame: r.firstFrame, value: render(r) }));
   let waiting: { frame: number; value: T }[] = [];
-  const take = (reports: ConnectionReport[]): void => {
-    for (const r of reports) waiting.push({ frame: r.firstFrame, value: render(r) });
+  const take = (done: { frame: number; value: T }[]): void => {
+    for (let i = 0; i < done.length; i++) waiting.push(done[i]!);
   };
   /** The waiting values that start before `frame`, in order; the rest stay. */
   const release = (frame: number): T[] => {
