@@ -75,8 +75,26 @@ export function formatAddress(version: 4 | 6, w0: number, w1: number, w2: number
   return `${hex.slice(0, bestAt).join(':')}::${hex.slice(bestAt + bestLen).join(':')}`;
 }
 
+/**
+ * IPv4 addresses as text, by address: a capture holds far fewer addresses than connections.
+ * Direct-mapped on the low bits, so it never holds more than its size.
+ */
+const V4_CACHE_SIZE = 4096;
+const v4Keys = new Float64Array(V4_CACHE_SIZE).fill(-1);
+const v4Names: string[] = new Array<string>(V4_CACHE_SIZE).fill('');
+
+function ipv4Text(w3: number): string {
+  const a = w3 >>> 0;
+  const i = (a ^ (a >>> 12)) & (V4_CACHE_SIZE - 1);
+  if (v4Keys[i] !== a) {
+    v4Keys[i] = a;
+    v4Names[i] = formatAddress(4, 0, 0, 0, a);
+  }
+  return v4Names[i]!;
+}
+
 /** `ip:port`, or `[v6]:port` for IPv6. */
 export function formatEndpoint(version: 4 | 6, w0: number, w1: number, w2: number, w3: number, port: number): string {
-  const addr = formatAddress(version, w0, w1, w2, w3);
-  return version === 6 ? `[${addr}]:${port}` : `${addr}:${port}`;
+  if (version === 4) return `${ipv4Text(w3)}:${port}`;
+  return `[${formatAddress(version, w0, w1, w2, w3)}]:${port}`;
 }
