@@ -32,8 +32,8 @@ export function duration(s: number): string {
   return h > 0 ? `${h} h ${m} min` : `${m} min${sec ? ` ${sec} s` : ''}`;
 }
 
-function sideFindings(side: Side, s: KeepaliveSettings, c: ConnectionReport, options: LintOptions): Finding[] {
-  const out: Finding[] = [];
+/** Appends to `out` the findings of one side's settings. */
+function sideFindings(out: Finding[], side: Side, s: KeepaliveSettings, c: ConnectionReport, options: LintOptions): void {
   if (s.idle !== null && s.idle > options.middleboxTimeout) {
     out.push({
       rule: 'idle-exceeds-middlebox',
@@ -57,16 +57,13 @@ function sideFindings(side: Side, s: KeepaliveSettings, c: ConnectionReport, opt
       message: `${s.unanswered} of the ${side}'s ${s.probes} keepalive probes went unanswered${c.verdict === 'dead' ? ': the peer was unreachable and the connection was dropped' : ''}`,
     });
   }
-  return out;
 }
 
 /** Findings for one connection. */
 export function connectionFindings(c: ConnectionReport, maxSilence: number, options: LintOptions): ConnectionReport['findings'] {
   const out: Finding[] = [];
-  for (const side of ['client', 'server'] as const) {
-    const s = c.keepalive[side];
-    if (s) out.push(...sideFindings(side, s, c, options));
-  }
+  if (c.keepalive.client) sideFindings(out, 'client', c.keepalive.client, c, options);
+  if (c.keepalive.server) sideFindings(out, 'server', c.keepalive.server, c, options);
   if (c.verdict === 'reset') {
     out.push({ rule: 'peer-reset', severity: 'error', message: 'a keepalive probe was answered by RST: the peer had lost the connection (rebooted, or its application aborted)' });
   }
@@ -88,6 +85,14 @@ export function connectionFindings(c: ConnectionReport, maxSilence: number, opti
   return out;
 }
 
+const SEVERITY_RANK = { info: 0, warning: 1, error: 2 } as const;
+
+/** Index of the first finding of the same rule as findings[i] (a connection has a handful). */
+function firstOfRule(findings: readonly Finding[], i: number): number {
+  for (let j = 0; j < i; j++) if (findings[j]!.rule === findings[i]!.rule) return j;
+  return i;
+}
+
 /**
  * The summary's findings, tallied as connections stream past (nothing kept but one example
  * per rule): one finding per rule that fired, with how many connections it concerns.
@@ -96,16 +101,15 @@ export class FindingTally {
   private readonly byRule = new Map<string, { severity: Finding['severity']; n: number; example: string }>();
 
   add(c: ConnectionReport): void {
-    const rank = { info: 0, warning: 1, error: 2 };
-    const seen = new Set<string>();
-    for (const f of c.findings) {
-      if (seen.has(f.rule)) continue;
-      seen.add(f.rule);
+    const findings = c.findings;
+    for (let i = 0; i < findings.length; i++) {
+      const f = findings[i]!;
+      if (firstOfRule(findings, i) !== i) continue;
       const e = this.byRule.get(f.rule);
       if (!e) this.byRule.set(f.rule, { severity: f.severity, n: 1, example: `${c.client} → ${c.server}: ${f.message}` });
       else {
         e.n++;
-        if (rank[f.severity] > rank[e.severity]) e.severity = f.severity;
+        if (SEVERITY_RANK[f.severity] > SEVERITY_RANK[e.severity]) e.severity = f.severity;
       }
     }
   }

@@ -219,40 +219,42 @@ function secs(x: number): string {
   return x >= 1 ? `${fmt(x)} s` : fmt(x);
 }
 
-function explain(conn: Connection, verdict: Verdict): string {
-  const sideSentence = (side: Side): string | null => {
-    const dir = conn.direction(side);
-    if (dir.probes === 0) return null;
-    const peer = side === 'client' ? 'server' : 'client';
-    const acked = dir.ackedProbes;
-    const idle =
-      dir.idleSamples.count > 0
-        ? `after ${secs(median(dir.idleSamples))} idle`
-        : dir.afterAnswerSamples.count > 0
-          ? `every ${secs(median(dir.afterAnswerSamples))} after each answer`
-          : 'with no captured activity before';
-    let s = `the ${side} sent ${dir.probes} keepalive probe${dir.probes === 1 ? '' : 's'} (${idle})`;
-    if (dir.fate === FATE_RESET) {
-      s += `; the ${peer} answered frame ${dir.resetProbeFrame} with RST (frame ${dir.resetReplyFrame}): it no longer knew the connection (rebooted or aborted)`;
-    } else if (dir.fate === FATE_DEAD) {
-      const gap = dir.intervalSamples.count > 0 ? ` ${secs(median(dir.intervalSamples))} apart` : '';
-      s += `; the last ${dir.gaveUpAfter} went unanswered${gap}, so the ${side} gave up and reset the connection (frame ${dir.gaveUpFrame}): the ${peer} was unreachable`;
-    } else if (dir.fate === FATE_WAITING) {
-      s += `; the capture ended with the last ${dir.probeOrdinal} unanswered, before the ${side} gave up or heard back`;
-    } else if (acked > 0) {
-      s += `; the ${peer} answered ${acked === dir.probes ? 'every one' : `${acked} of them`} with an ACK`;
-    }
-    return s;
-  };
-  const parts = [sideSentence('client'), sideSentence('server')].filter((x): x is string => x !== null);
-  const span = conn.lastT - conn.firstT;
-  if (parts.length === 0) {
-    const how = conn.closedBy === 'fin' ? 'closed with FIN' : conn.closedBy === 'rst' ? 'reset' : 'still open at the end of the capture';
-    return `No keepalive probes in ${secs(span)} of capture; the connection was ${how}.`;
+const VERDICT_WORDS: Record<Verdict, string> = { alive: 'Alive', dead: 'Dead', reset: 'Reset', undetermined: 'Undetermined', closed: 'Closed', 'no-keepalive': 'No keepalive' };
+
+/** What one side's probes show, as a clause starting with `the` ("The" when it opens the sentence); null when it sent none. */
+function sideSentence(conn: Connection, side: Side, the: string): string | null {
+  const dir = conn.direction(side);
+  if (dir.probes === 0) return null;
+  const peer = side === 'client' ? 'server' : 'client';
+  const acked = dir.ackedProbes;
+  const idle =
+    dir.idleSamples.count > 0
+      ? `after ${secs(median(dir.idleSamples))} idle`
+      : dir.afterAnswerSamples.count > 0
+        ? `every ${secs(median(dir.afterAnswerSamples))} after each answer`
+        : 'with no captured activity before';
+  const s = `${the} ${side} sent ${dir.probes} keepalive probe${dir.probes === 1 ? '' : 's'} (${idle})`;
+  if (dir.fate === FATE_RESET) {
+    return `${s}; the ${peer} answered frame ${dir.resetProbeFrame} with RST (frame ${dir.resetReplyFrame}): it no longer knew the connection (rebooted or aborted)`;
   }
-  const s = parts.join('; ');
-  const verdictWord = { alive: 'Alive', dead: 'Dead', reset: 'Reset', undetermined: 'Undetermined', closed: 'Closed', 'no-keepalive': 'No keepalive' }[verdict];
-  return `${verdictWord}: ${s.charAt(0).toUpperCase()}${s.slice(1)}.`;
+  if (dir.fate === FATE_DEAD) {
+    const gap = dir.intervalSamples.count > 0 ? ` ${secs(median(dir.intervalSamples))} apart` : '';
+    return `${s}; the last ${dir.gaveUpAfter} went unanswered${gap}, so the ${side} gave up and reset the connection (frame ${dir.gaveUpFrame}): the ${peer} was unreachable`;
+  }
+  if (dir.fate === FATE_WAITING) return `${s}; the capture ended with the last ${dir.probeOrdinal} unanswered, before the ${side} gave up or heard back`;
+  if (acked > 0) return `${s}; the ${peer} answered ${acked === dir.probes ? 'every one' : `${acked} of them`} with an ACK`;
+  return s;
+}
+
+function explain(conn: Connection, verdict: Verdict): string {
+  const client = sideSentence(conn, 'client', 'The');
+  const server = sideSentence(conn, 'server', client === null ? 'The' : 'the');
+  if (client === null && server === null) {
+    const how = conn.closedBy === 'fin' ? 'closed with FIN' : conn.closedBy === 'rst' ? 'reset' : 'still open at the end of the capture';
+    return `No keepalive probes in ${secs(conn.lastT - conn.firstT)} of capture; the connection was ${how}.`;
+  }
+  const s = client !== null && server !== null ? `${client}; ${server}` : (client ?? server)!;
+  return `${VERDICT_WORDS[verdict]}: ${s}.`;
 }
 
 /**

@@ -80,10 +80,11 @@ export function plural(n: number, one: string, many = `${one}s`): string {
  * list (a connection with more than a thousand keeps only the first and last 500).
  */
 export function probeCounts(c: Pick<ConnectionReport, 'keepalive' | 'probes' | 'probesOmitted'>): { total: number; ack: number; rst: number; none: number } {
-  const sides = [c.keepalive.client, c.keepalive.server].filter((s): s is KeepaliveSettings => s !== null);
-  if (sides.length === 0) return { total: c.probes.length, ack: 0, rst: 0, none: 0 };
-  const total = sides.reduce((n, s) => n + s.probes, 0);
-  const ack = sides.reduce((n, s) => n + s.acked, 0);
-  const none = sides.reduce((n, s) => n + s.unanswered, 0);
+  const a = c.keepalive.client;
+  const b = c.keepalive.server;
+  if (a === null && b === null) return { total: c.probes.length, ack: 0, rst: 0, none: 0 };
+  const total = (a?.probes ?? 0) + (b?.probes ?? 0);
+  const ack = (a?.acked ?? 0) + (b?.acked ?? 0);
+  const none = (a?.unanswered ?? 0) + (b?.unanswered ?? 0);
   return { total, ack, rst: total - ack - none, none };
 }
