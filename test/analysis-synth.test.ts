@@ -272,4 +272,31 @@ describe('bounded memory per connection', () => {
     expect(k.keepalive.client!.samples.afterAnswer).toBe(1499);
     expect(k.keepalive.client!.interval).toBeCloseTo(5, 3);
   });
+
+  it('timing samples past the four kept inline, and past the 256 kept at all, give the medians of the most recent ones', async () => {
+    // Seven idle gaps (data restarts the clock each time): more than the slab holds inline.
+    const idles = [11, 13, 12, 30, 14, 15, 16];
+    const c = conv().handshake().data(true, 10, 0.01);
+    for (const idle of idles) c.probe(true, idle, 'ack').data(false, 10, 1);
+    // 300 unanswered retries: the first 44 gaps 1 s, then 128 of 2 s and 128 of 4 s. Only the
+    // last 256 are kept, so the median is that of 2 s and 4 s alone (3 s), not of all 300 (2 s).
+    c.probe(true, 20, 'none');
+    const gaps = [...Array<number>(44).fill(1), ...Array<number>(128).fill(2), ...Array<number>(128).fill(4)];
+    for (const g of gaps.slice(0, -1)) c.probe(true, g, 'none');
+    c.rst(true, gaps.at(-1)!);
+    const { report } = await run(c.frames);
+    const s = report.connections[0]!.keepalive.client!;
+    const median = (xs: number[]): number => {
+      const v = [...xs].sort((a, b) => a - b);
+      return v.length % 2 ? v[v.length >> 1]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+    };
+    expect(s.samples.idle).toBe(idles.length + 1);
+    expect(s.idle).toBeCloseTo(median([...idles, 20]), 3);
+    expect(s.samples.interval).toBe(gaps.length);
+    expect(median(gaps)).toBe(2);
+    expect(s.interval).toBeCloseTo(median(gaps.slice(-256)), 3);
+    expect(s.interval).toBeCloseTo(3, 3);
+    expect(s.count).toBe(gaps.length);
+    expect(s.confidence.interval).toBe('low'); // the kept gaps disagree
+  });
 });

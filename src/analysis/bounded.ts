@@ -43,6 +43,12 @@ export class SampleRing {
     this.count++;
   }
 
+  /** Empty it, to be filled again (the finished connection's rings are reused). */
+  clear(): void {
+    this.count = 0;
+    this.values.length = 0;
+  }
+
   /** Median of the kept samples (NaN when none). */
   median(): number {
     return medianOf(this.values);
@@ -57,6 +63,76 @@ export class SampleRing {
   /** Samples kept (at most `capacity`). */
   get size(): number {
     return this.values.length;
+  }
+}
+
+/** How many values of each ring InlineRings keeps in the caller's slab. */
+export const INLINE_VALUES = 4;
+
+/**
+ * Rings of recent values for many owners at once (the connection table's directions), without
+ * an object per owner: the first INLINE_VALUES values of each ring sit in the caller's slab of
+ * doubles, and a ring that gets more moves to an array, then keeps the most recent `capacity`
+ * as SampleRing does. Most owners never spill.
+ */
+export class InlineRings {
+  /** spills[ring][owner]: the ring's values once it outgrew the slab. */
+  private readonly spills: (number[] | null)[][];
+
+  constructor(
+    rings: number,
+    readonly capacity: number,
+  ) {
+    this.spills = Array.from({ length: rings }, () => []);
+  }
+
+  /** Room for `owners` owners. */
+  grow(owners: number): void {
+    for (const spill of this.spills) while (spill.length < owners) spill.push(null);
+  }
+
+  /** Forget owner `d`'s spilled values (its inline ones are the caller's to clear). */
+  clear(d: number): void {
+    for (const spill of this.spills) spill[d] = null;
+  }
+
+  /** Keep x as the n-th value (from 0) of owner d's ring `ring`, whose inline values start at S[at]. */
+  keep(S: Float64Array, at: number, d: number, ring: number, n: number, x: number): void {
+    if (n < INLINE_VALUES) {
+      S[at + n] = x;
+      return;
+    }
+    const spill = this.spills[ring]!;
+    let values = spill[d] ?? null;
+    if (values === null) {
+      values = [];
+      for (let i = 0; i < INLINE_VALUES; i++) values.push(S[at + i]!);
+      spill[d] = values;
+    }
+    if (values.length < this.capacity) values.push(x);
+    else values[n % this.capacity] = x;
+  }
+
+  /** The kept values of the ring (n pushed so far), as a new array. */
+  values(S: Float64Array, at: number, d: number, ring: number, n: number): number[] {
+    const spilled = this.spills[ring]![d] ?? null;
+    if (spilled !== null) return spilled.slice();
+    const values: number[] = [];
+    for (let i = 0; i < n && i < INLINE_VALUES; i++) values.push(S[at + i]!);
+    return values;
+  }
+
+  /** Fill `into` with the ring (n pushed so far), in the order pushed while it has not wrapped. */
+  load(S: Float64Array, at: number, d: number, ring: number, n: number, into: SampleRing): void {
+    into.clear();
+    const spilled = this.spills[ring]![d] ?? null;
+    if (spilled !== null) {
+      // The slots as they stand; SampleRing's medians and bounds do not depend on the order.
+      for (let i = 0; i < spilled.length; i++) into.push(spilled[i]!);
+    } else {
+      for (let i = 0; i < n && i < INLINE_VALUES; i++) into.push(S[at + i]!);
+    }
+    into.count = n;
   }
 }
 

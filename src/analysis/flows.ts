@@ -17,7 +17,7 @@ import { readOptions } from '../decode/tcp.js';
 import { BeatTable, HEARTBEAT_MAX_BYTES, type BeatTrack } from './heartbeat.js';
 import { isOneByteZeroWindowProbe, looksLikeKeepalive, replyTo, REPLY_ACK, REPLY_NONE, V_NEXT_SEQ, V_NEXT_SEQ_KNOWN, V_WINDOW } from './keepalive.js';
 import type { KeepaliveEvent, KeepaliveEventKind, ReplyKind, Side } from './model.js';
-import { HeadTail, SampleRing } from './bounded.js';
+import { HeadTail, INLINE_VALUES, InlineRings, SampleRing } from './bounded.js';
 import { seqAdd, seqGt } from './seq.js';
 
 /** Segments of a closed connection (its last ACK, a repeated RST) still belong to it for this long. */
@@ -45,37 +45,52 @@ export interface ProbeRecord {
   replyT: number;
 }
 
-const NO_SAMPLES = new SampleRing(0);
 /** The probe list of connections that sent none (shared, never added to). */
 const NO_PROBES = new HeadTail<ProbeRecord>(0, 0);
 
-/** One side's timing samples, each ring made at its first sample (most sides fill one or two). */
-class Timings {
-  /** Gaps from other activity (data, ACKs of data, window updates) to the first probe. */
-  idle = NO_SAMPLES;
-  /** Gaps from the ACK of this side's previous probe to its next probe. */
-  afterAnswer = NO_SAMPLES;
-  /** Gaps between unanswered probes, and from the last one to the prober's RST. */
-  interval = NO_SAMPLES;
+/** Samples kept per timing ring (the most recent; medians are taken over them). */
+const SAMPLE_CAPACITY = 256;
+// A direction's three timing rings.
+const IDLE = 0;
+const AFTER_ANSWER = 1;
+const INTERVAL = 2;
+// Per direction in TimingTable's slab: the number of samples of each ring, then each ring's first values.
+const T_VALUES = 3;
+const T_STRIDE = T_VALUES + 3 * INLINE_VALUES;
 
-  addIdle(x: number): void {
-    if (this.idle === NO_SAMPLES) this.idle = new SampleRing();
-    this.idle.push(x);
+/**
+ * The timing samples of every direction (slot × 2 + side), without an object per connection:
+ * counts and the first few samples of each ring in one slab, longer rings in arrays (InlineRings).
+ */
+class TimingTable {
+  private slab = new Float64Array(0);
+  private readonly rings = new InlineRings(3, SAMPLE_CAPACITY);
+
+  grow(directions: number): void {
+    const slab = new Float64Array(directions * T_STRIDE);
+    slab.set(this.slab);
+    this.slab = slab;
+    this.rings.grow(directions);
   }
 
-  addAfterAnswer(x: number): void {
-    if (this.afterAnswer === NO_SAMPLES) this.afterAnswer = new SampleRing();
-    this.afterAnswer.push(x);
+  clear(d: number): void {
+    this.slab.fill(0, d * T_STRIDE, (d + 1) * T_STRIDE);
+    this.rings.clear(d);
   }
 
-  addInterval(x: number): void {
-    if (this.interval === NO_SAMPLES) this.interval = new SampleRing();
-    this.interval.push(x);
+  add(d: number, ring: number, x: number): void {
+    const S = this.slab;
+    const at = d * T_STRIDE;
+    const n = S[at + ring]!;
+    this.rings.keep(S, at + T_VALUES + ring * INLINE_VALUES, d, ring, n, x);
+    S[at + ring] = n + 1;
+  }
+
+  load(d: number, ring: number, into: SampleRing): void {
+    const at = d * T_STRIDE;
+    this.rings.load(this.slab, at + T_VALUES + ring * INLINE_VALUES, d, ring, this.slab[at + ring]!, into);
   }
 }
-
-/** The timings of a side that has none (shared, never added to). */
-const NO_TIMINGS = new Timings();
 
 /** One side of a finished connection, as the report reads it. */
 export class Direction {
@@ -97,11 +112,11 @@ export class Direction {
   oneByteProbes = 0;
   probes = 0;
   /** Gaps from other activity (data, ACKs of data, window updates) to the first probe. */
-  idleSamples = NO_SAMPLES;
+  readonly idleSamples = new SampleRing(SAMPLE_CAPACITY);
   /** Gaps from the ACK of this side's previous probe to its next probe. */
-  afterAnswerSamples = NO_SAMPLES;
+  readonly afterAnswerSamples = new SampleRing(SAMPLE_CAPACITY);
   /** Gaps between unanswered probes, and from the last one to the prober's RST. */
-  intervalSamples = NO_SAMPLES;
+  readonly intervalSamples = new SampleRing(SAMPLE_CAPACITY);
   /** Probes answered by ACK, by RST. */
   ackedProbes = 0;
   resetProbes = 0;
@@ -282,7 +297,7 @@ export class Tracker {
   private probes: (HeadTail<ProbeRecord> | null)[] = [];
   /** The record of each side's probe awaiting its answer (when records are kept; the slab has its seq and frame). */
   private pending: (ProbeRecord | null)[] = [];
-  private timings: (Timings | null)[] = [];
+  private readonly timings = new TimingTable();
   private names: (Connection | null)[] = [];
   /** The object every finalised connection is handed out in (onConnection copies what it keeps). */
   private readonly finished = new Connection();
@@ -389,6 +404,7 @@ export class Tracker {
     this.keys = keys;
     this.capacity = capacity;
     this.beats.grow(capacity * 2);
+    this.timings.grow(capacity * 2);
     this.buckets = new Int32Array(capacity * 2).fill(-1);
     this.mask = capacity * 2 - 1;
     for (let slot = 0; slot < old; slot++) {
@@ -396,7 +412,6 @@ export class Tracker {
     }
     for (let slot = old; slot < capacity; slot++) {
       this.probes.push(null);
-      this.timings.push(null, null);
       this.pending.push(null, null);
       this.names.push(null);
     }
@@ -438,7 +453,7 @@ export class Tracker {
     S.fill(0, c, c + STRIDE);
     S[c + C_GEN] = gen;
     S[c + C_OPEN] = 1;
-    for (const d of [c + DIR_A, c + DIR_B]) {
+    for (let d = c + DIR_A; d <= c + DIR_B; d += D_STRIDE) {
       S[d + D_WINDOW] = -1;
       S[d + D_SCALE] = 1;
       S[d + D_OFFERED_SCALE] = -1;
@@ -566,7 +581,7 @@ export class Tracker {
         S[sd + D_FATE] = FATE_DEAD;
         S[sd + D_GAVE_UP_AFTER] = S[sd + D_PROBE_ORDINAL]!;
         S[sd + D_GAVE_UP_FRAME] = seg.frameNumber;
-        this.timingsOf(si).addInterval(t - S[sd + D_LAST_PROBE_T]!);
+        this.timings.add(si, INTERVAL, t - S[sd + D_LAST_PROBE_T]!);
         this.pending[si] = null;
         S[sd + D_PENDING] = 0;
         this.emit('gave-up', seg.frameNumber, slot, fromA);
@@ -620,12 +635,8 @@ export class Tracker {
     // Linux re-arms its timer for the interval after a probe; once answered, the next probe
     // leaves when that timer finds `idle` elapsed since the ACK: max(idle, interval) after it
     // (tcp_keepalive_timer; seen on the ka-many recording). Only other activity shows idle alone.
-    if (ordinal === 1 && since !== null) {
-      const timings = this.timingsOf(si);
-      if (S[sd + D_LAST_WAS_PROBE_ACK] !== 0) timings.addAfterAnswer(since);
-      else timings.addIdle(since);
-    }
-    if (ordinal > 1) this.timingsOf(si).addInterval(t - S[sd + D_LAST_PROBE_T]!);
+    if (ordinal === 1 && since !== null) this.timings.add(si, S[sd + D_LAST_WAS_PROBE_ACK] !== 0 ? AFTER_ANSWER : IDLE, since);
+    if (ordinal > 1) this.timings.add(si, INTERVAL, t - S[sd + D_LAST_PROBE_T]!);
     S[sd + D_LAST_PROBE_T] = t;
     if (ordinal > S[sd + D_MAX_ORDINAL]!) S[sd + D_MAX_ORDINAL] = ordinal;
     if (seg.payloadLen === 0) S[sd + D_EMPTY]++;
@@ -655,10 +666,6 @@ export class Tracker {
     S[sd + D_FATE] = FATE_WAITING;
     this.keepaliveProbes++;
     this.emit('probe', seg.frameNumber, slot, fromA);
-  }
-
-  private timingsOf(i: number): Timings {
-    return (this.timings[i] ??= new Timings());
   }
 
   private emit(kind: KeepaliveEventKind, frame: number, slot: number, fromA: boolean): void {
@@ -710,9 +717,9 @@ export class Tracker {
     S[c + C_OPEN] = 0;
     this.probes[slot] = null;
     this.names[slot] = null;
-    for (const i of [2 * slot, 2 * slot + 1]) {
+    for (let i = 2 * slot; i <= 2 * slot + 1; i++) {
       this.pending[i] = null;
-      this.timings[i] = null;
+      this.timings.clear(i);
       this.beats.clear(i);
     }
     this.free.push(slot);
@@ -784,10 +791,9 @@ export class Tracker {
     dir.resetProbes = S[d + D_RESET_PROBES]!;
     dir.resetProbeFrame = S[d + D_RESET_PROBE_FRAME]!;
     dir.resetReplyFrame = S[d + D_RESET_REPLY_FRAME]!;
-    const timings = this.timings[i] ?? NO_TIMINGS;
-    dir.idleSamples = timings.idle;
-    dir.afterAnswerSamples = timings.afterAnswer;
-    dir.intervalSamples = timings.interval;
+    this.timings.load(i, IDLE, dir.idleSamples);
+    this.timings.load(i, AFTER_ANSWER, dir.afterAnswerSamples);
+    this.timings.load(i, INTERVAL, dir.intervalSamples);
     dir.beats = this.beats.track(i);
   }
 }

@@ -5,7 +5,7 @@
  * (the time of each segment is read from the tracker's clock, a typed array: a double passed to
  * a call the compiler does not inline is boxed, an allocation per packet.)
  */
-import { medianOf } from './bounded.js';
+import { INLINE_VALUES, InlineRings, medianOf } from './bounded.js';
 import type { Side } from './model.js';
 
 /** Largest payload taken for a heartbeat (a TLS-wrapped PING is well below it; bulk is not). */
@@ -83,12 +83,14 @@ const B_GAPS_SEEN = 4;
 const B_BUSY = 5;
 /** This side's last beat is waiting for a reply. */
 const B_AWAITING = 6;
-/** The first INLINE values of each ring; a ring that gets more moves to an array. */
-const INLINE = 4;
+/** The first INLINE_VALUES values of each ring (InlineRings); a ring that gets more moves to an array. */
 const B_GAPS = 8;
-const B_SIZES = B_GAPS + INLINE;
-const B_REPLY_SIZES = B_SIZES + INLINE;
-const B_STRIDE = B_REPLY_SIZES + INLINE;
+const B_SIZES = B_GAPS + INLINE_VALUES;
+const B_REPLY_SIZES = B_SIZES + INLINE_VALUES;
+const B_STRIDE = B_REPLY_SIZES + INLINE_VALUES;
+const GAPS = 0;
+const SIZES = 1;
+const REPLY_SIZES = 2;
 
 /**
  * Candidate heartbeats of every direction the connection table tracks, by direction number
@@ -99,7 +101,7 @@ const B_STRIDE = B_REPLY_SIZES + INLINE;
 export class BeatTable {
   private slab = new Float64Array(0);
   private capacity = 0;
-  private readonly spills: (number[] | null)[][] = [[], [], []];
+  private readonly rings = new InlineRings(3, RING);
 
   /** `clock[0]` is the time of the segment being fed, in seconds. */
   constructor(private readonly clock: Float64Array) {}
@@ -110,14 +112,14 @@ export class BeatTable {
     const slab = new Float64Array(directions * B_STRIDE);
     slab.set(this.slab);
     this.slab = slab;
-    for (const spill of this.spills) while (spill.length < directions) spill.push(null);
+    this.rings.grow(directions);
     this.capacity = directions;
   }
 
   /** Forget direction `d` (its connection ended; the number will be reused). */
   clear(d: number): void {
     this.slab.fill(0, d * B_STRIDE, (d + 1) * B_STRIDE);
-    for (const spill of this.spills) spill[d] = null;
+    this.rings.clear(d);
   }
 
   /**
@@ -132,7 +134,7 @@ export class BeatTable {
     const small = bytes <= HEARTBEAT_MAX_BYTES;
     if (small && S[p + B_AWAITING] !== 0 && t - S[p + B_LAST_T]! <= REPLY_WINDOW_SECONDS) {
       // The answer to the peer's beat: not a beat of its own, and not "other data" either.
-      this.keep(theirs, 2, B_REPLY_SIZES, S[p + B_REPLIES]!, bytes);
+      this.rings.keep(S, p + B_REPLY_SIZES, theirs, REPLY_SIZES, S[p + B_REPLIES]!, bytes);
       S[p + B_REPLIES]++;
       S[p + B_AWAITING] = 0;
       return;
@@ -140,11 +142,11 @@ export class BeatTable {
     if (small) {
       // Small payloads never make the other side "busy": both ends may beat on their own.
       if (S[m + B_COUNT]! > 0) {
-        this.keep(mine, 0, B_GAPS, S[m + B_GAPS_SEEN]!, t - S[m + B_LAST_T]!);
+        this.rings.keep(S, m + B_GAPS, mine, GAPS, S[m + B_GAPS_SEEN]!, t - S[m + B_LAST_T]!);
         S[m + B_GAPS_SEEN]++;
         if (S[m + B_BUSY] === 0) S[m + B_QUIET]++;
       }
-      this.keep(mine, 1, B_SIZES, S[m + B_COUNT]!, bytes);
+      this.rings.keep(S, m + B_SIZES, mine, SIZES, S[m + B_COUNT]!, bytes);
       S[m + B_COUNT]++;
       S[m + B_LAST_T] = t;
       S[m + B_BUSY] = 0;
@@ -154,35 +156,6 @@ export class BeatTable {
     S[m + B_BUSY] = 1;
     S[p + B_BUSY] = 1;
     S[m + B_AWAITING] = 0;
-  }
-
-  /** Keep x as the n-th value (from 0) of direction d's ring `ring` (inline at `at`), of the RING most recent. */
-  private keep(d: number, ring: number, at: number, n: number, x: number): void {
-    const S = this.slab;
-    const base = d * B_STRIDE + at;
-    if (n < INLINE) {
-      S[base + n] = x;
-      return;
-    }
-    const spill = this.spills[ring]!;
-    let values = spill[d] ?? null;
-    if (values === null) {
-      values = [];
-      for (let i = 0; i < INLINE; i++) values.push(S[base + i]!);
-      spill[d] = values;
-    }
-    if (values.length < RING) values.push(x);
-    else values[n % RING] = x;
-  }
-
-  /** The values of direction d's ring, n of them pushed so far. */
-  private ring(d: number, ring: number, at: number, n: number): number[] {
-    const spilled = this.spills[ring]![d] ?? null;
-    if (spilled !== null) return spilled.slice();
-    const base = d * B_STRIDE + at;
-    const values: number[] = [];
-    for (let i = 0; i < n && i < INLINE; i++) values.push(this.slab[base + i]!);
-    return values;
   }
 
   /** Direction d's beats for the report, or null when too few to claim a heartbeat. */
@@ -196,9 +169,9 @@ export class BeatTable {
       S[b + B_REPLIES]!,
       S[b + B_QUIET]!,
       S[b + B_GAPS_SEEN]!,
-      this.ring(d, 0, B_GAPS, S[b + B_GAPS_SEEN]!),
-      this.ring(d, 1, B_SIZES, count),
-      this.ring(d, 2, B_REPLY_SIZES, S[b + B_REPLIES]!),
+      this.rings.values(S, b + B_GAPS, d, GAPS, S[b + B_GAPS_SEEN]!),
+      this.rings.values(S, b + B_SIZES, d, SIZES, count),
+      this.rings.values(S, b + B_REPLY_SIZES, d, REPLY_SIZES, S[b + B_REPLIES]!),
     );
   }
 }
