@@ -4,6 +4,8 @@
  */
 
 let scratch = new Float64Array(256);
+/** SampleRing.medianDistance's work buffer (medianOf sorts a copy of it in `scratch`). */
+let distances = new Float64Array(256);
 
 /**
  * Median of the first `n` values (all by default), without allocating: they are copied into a
@@ -33,36 +35,50 @@ export function medianOf(values: ArrayLike<number>, n = values.length): number {
  */
 export class SampleRing {
   count = 0;
+  /** Values kept: values[0..kept); the array is never shrunk, so a reused ring allocates nothing. */
+  private kept = 0;
   private readonly values: number[] = [];
 
   constructor(readonly capacity = 256) {}
 
   push(x: number): void {
-    if (this.values.length < this.capacity) this.values.push(x);
-    else this.values[this.count % this.capacity] = x;
+    if (this.kept < this.capacity) {
+      if (this.kept < this.values.length) this.values[this.kept] = x;
+      else this.values.push(x);
+      this.kept++;
+    } else this.values[this.count % this.capacity] = x;
     this.count++;
   }
 
   /** Empty it, to be filled again (the finished connection's rings are reused). */
   clear(): void {
     this.count = 0;
-    this.values.length = 0;
+    this.kept = 0;
   }
 
   /** Median of the kept samples (NaN when none). */
   median(): number {
-    return medianOf(this.values);
+    return medianOf(this.values, this.kept);
+  }
+
+  /** Median distance of the kept samples from `center` (NaN when none), without allocating. */
+  medianDistance(center: number): number {
+    if (distances.length < this.kept) distances = new Float64Array(this.kept);
+    const values = this.values;
+    for (let i = 0; i < this.kept; i++) distances[i] = Math.abs(values[i]! - center);
+    return medianOf(distances, this.kept);
   }
 
   /** Is every kept sample within `rel` × center + `abs` of `center`? */
   allNear(center: number, rel: number, abs: number): boolean {
-    for (const x of this.values) if (Math.abs(x - center) > rel * center + abs) return false;
+    const values = this.values;
+    for (let i = 0; i < this.kept; i++) if (Math.abs(values[i]! - center) > rel * center + abs) return false;
     return true;
   }
 
   /** Samples kept (at most `capacity`). */
   get size(): number {
-    return this.values.length;
+    return this.kept;
   }
 }
 
@@ -88,7 +104,10 @@ export class InlineRings {
 
   /** Room for `owners` owners. */
   grow(owners: number): void {
-    for (const spill of this.spills) while (spill.length < owners) spill.push(null);
+    for (let r = 0; r < this.spills.length; r++) {
+      const spill = this.spills[r]!;
+      if (spill.length < owners) this.spills[r] = spill.concat(new Array<null>(owners - spill.length).fill(null));
+    }
   }
 
   /** Forget owner `d`'s spilled values (its inline ones are the caller's to clear). */
@@ -111,15 +130,6 @@ export class InlineRings {
     }
     if (values.length < this.capacity) values.push(x);
     else values[n % this.capacity] = x;
-  }
-
-  /** The kept values of the ring (n pushed so far), as a new array. */
-  values(S: Float64Array, at: number, d: number, ring: number, n: number): number[] {
-    const spilled = this.spills[ring]![d] ?? null;
-    if (spilled !== null) return spilled.slice();
-    const values: number[] = [];
-    for (let i = 0; i < n && i < INLINE_VALUES; i++) values.push(S[at + i]!);
-    return values;
   }
 
   /** Fill `into` with the ring (n pushed so far), in the order pushed while it has not wrapped. */

@@ -14,7 +14,7 @@
 import { ACK, FIN, RST, SYN, type Segment } from '../decode/segment.js';
 import { formatEndpoint } from '../decode/segment.js';
 import { readOptions } from '../decode/tcp.js';
-import { BeatTable, HEARTBEAT_MAX_BYTES, type BeatTrack } from './heartbeat.js';
+import { BeatTable, BeatTrack, HEARTBEAT_MAX_BYTES } from './heartbeat.js';
 import { isOneByteZeroWindowProbe, looksLikeKeepalive, replyTo, REPLY_ACK, REPLY_NONE, V_NEXT_SEQ, V_NEXT_SEQ_KNOWN, V_WINDOW } from './keepalive.js';
 import type { KeepaliveEvent, KeepaliveEventKind, ReplyKind, Side } from './model.js';
 import { HeadTail, INLINE_VALUES, InlineRings, SampleRing } from './bounded.js';
@@ -125,6 +125,8 @@ export class Direction {
   resetReplyFrame = 0;
   /** This side's application heartbeat candidates, when it sent enough small payloads to tell. */
   beats: BeatTrack | null = null;
+  /** What `beats` points to when set (filled anew for each connection this object describes). */
+  readonly beatTrack = new BeatTrack();
 }
 
 /** A connection as the report reads it: built from its slot when it is finalised (or for a snapshot). */
@@ -794,7 +796,7 @@ export class Tracker {
     this.timings.load(i, IDLE, dir.idleSamples);
     this.timings.load(i, AFTER_ANSWER, dir.afterAnswerSamples);
     this.timings.load(i, INTERVAL, dir.intervalSamples);
-    dir.beats = this.beats.track(i);
+    dir.beats = this.beats.load(i, dir.beatTrack) ? dir.beatTrack : null;
   }
 }
 

@@ -5,7 +5,7 @@
  * (the time of each segment is read from the tracker's clock, a typed array: a double passed to
  * a call the compiler does not inline is boxed, an allocation per packet.)
  */
-import { INLINE_VALUES, InlineRings, medianOf } from './bounded.js';
+import { INLINE_VALUES, InlineRings, SampleRing } from './bounded.js';
 import type { Side } from './model.js';
 
 /** Largest payload taken for a heartbeat (a TLS-wrapped PING is well below it; bulk is not). */
@@ -35,27 +35,25 @@ export interface Heartbeat {
 }
 
 /**
- * One direction's beats as the report reads them (made at the end, only for a side with enough
- * beats to claim a heartbeat): counts and the last RING gaps, beat sizes and reply sizes.
+ * One direction's beats as the report reads them (filled at the end, only for a side with enough
+ * beats to claim a heartbeat; the finished connection's tracks are reused): counts and the last
+ * RING gaps, beat sizes and reply sizes.
  */
 export class BeatTrack {
-  constructor(
-    readonly count: number,
-    readonly replies: number,
-    readonly quietGaps: number,
-    readonly gapsSeen: number,
-    private readonly gaps: readonly number[],
-    private readonly sizes: readonly number[],
-    private readonly replySizes: readonly number[],
-  ) {}
+  count = 0;
+  replies = 0;
+  quietGaps = 0;
+  gapsSeen = 0;
+  readonly gaps = new SampleRing(RING);
+  readonly sizes = new SampleRing(RING);
+  readonly replySizes = new SampleRing(RING);
 
   /** The heartbeat this side shows, or null. */
   summary(from: Side): Heartbeat | null {
     if (this.count < MIN_BEATS) return null;
-    const gaps = this.gaps;
-    const period = medianOf(gaps);
+    const period = this.gaps.median();
     if (period < MIN_PERIOD_SECONDS) return null;
-    const jitter = medianOf(gaps.map((g) => Math.abs(g - period))) / period;
+    const jitter = this.gaps.medianDistance(period) / period;
     if (jitter > MAX_JITTER) return null;
     if (this.quietGaps < MIN_QUIET_SHARE * this.gapsSeen) return null;
     const answered = this.replies >= 0.75 * this.count;
@@ -63,8 +61,8 @@ export class BeatTrack {
       period: Math.round(period * 1e6) / 1e6,
       jitter: Math.round(jitter * 1e4) / 1e4,
       from,
-      requestBytes: medianOf(this.sizes),
-      replyBytes: answered ? medianOf(this.replySizes) : null,
+      requestBytes: this.sizes.median(),
+      replyBytes: answered ? this.replySizes.median() : null,
       count: this.count,
     };
   }
@@ -158,21 +156,20 @@ export class BeatTable {
     S[m + B_AWAITING] = 0;
   }
 
-  /** Direction d's beats for the report, or null when too few to claim a heartbeat. */
-  track(d: number): BeatTrack | null {
+  /** Fill `into` with direction d's beats for the report; false (and `into` untouched) when too few to claim a heartbeat. */
+  load(d: number, into: BeatTrack): boolean {
     const S = this.slab;
     const b = d * B_STRIDE;
     const count = S[b + B_COUNT]!;
-    if (count < MIN_BEATS) return null;
-    return new BeatTrack(
-      count,
-      S[b + B_REPLIES]!,
-      S[b + B_QUIET]!,
-      S[b + B_GAPS_SEEN]!,
-      this.rings.values(S, b + B_GAPS, d, GAPS, S[b + B_GAPS_SEEN]!),
-      this.rings.values(S, b + B_SIZES, d, SIZES, count),
-      this.rings.values(S, b + B_REPLY_SIZES, d, REPLY_SIZES, S[b + B_REPLIES]!),
-    );
+    if (count < MIN_BEATS) return false;
+    into.count = count;
+    into.replies = S[b + B_REPLIES]!;
+    into.quietGaps = S[b + B_QUIET]!;
+    into.gapsSeen = S[b + B_GAPS_SEEN]!;
+    this.rings.load(S, b + B_GAPS, d, GAPS, into.gapsSeen, into.gaps);
+    this.rings.load(S, b + B_SIZES, d, SIZES, count, into.sizes);
+    this.rings.load(S, b + B_REPLY_SIZES, d, REPLY_SIZES, into.replies, into.replySizes);
+    return true;
   }
 }
 
