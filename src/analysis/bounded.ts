@@ -135,6 +135,7 @@ export class InlineRings {
   /** Fill `into` with the ring (n pushed so far), in the order pushed while it has not wrapped. */
   load(S: Float64Array, at: number, d: number, ring: number, n: number, into: SampleRing): void {
     into.clear();
+    if (n === 0) return;
     const spilled = this.spills[ring]![d] ?? null;
     if (spilled !== null) {
       // The slots as they stand; SampleRing's medians and bounds do not depend on the order.

@@ -307,6 +307,13 @@ export class Tracker {
   private readonly closedSlots: number[] = [];
   private readonly closedGens: number[] = [];
   private closedHead = 0;
+  /**
+   * Close time of the head of that queue while it is known to be current (so nothing is due
+   * before it has waited out the grace); +Infinity when the queue is empty; -Infinity when a
+   * connection was finalised since the last sweep (the head may be gone: look at the next packet).
+   * In a typed array, as the clock: a double in an object field is boxed at every store.
+   */
+  private readonly sweepFrom = new Float64Array([Number.POSITIVE_INFINITY]);
   private baseSec = -1;
   /**
    * Seconds since the first segment, of the segment being added (also the heartbeat tracks'
@@ -330,7 +337,7 @@ export class Tracker {
   add(seg: Segment): void {
     if (this.baseSec < 0) this.baseSec = seg.tsSec;
     this.clock[0] = seg.tsSec - this.baseSec + seg.tsNsec / 1e9;
-    if (this.closedHead < this.closedSlots.length) this.sweep();
+    if (this.clock[0]! - this.sweepFrom[0]! > CLOSE_GRACE_SECONDS) this.sweep();
     const hash = mixEndpoint(seg.src0, seg.src1, seg.src2, seg.src3, seg.srcPort) ^ mixEndpoint(seg.dst0, seg.dst1, seg.dst2, seg.dst3, seg.dstPort);
     const K = this.keys;
     let slot = this.buckets[hash & this.mask]!;
@@ -686,6 +693,7 @@ export class Tracker {
     S[c + C_CLOSE_T] = this.clock[0]!;
     this.closedSlots.push(slot);
     this.closedGens.push(S[c + C_GEN]!);
+    if (this.sweepFrom[0] === Number.POSITIVE_INFINITY) this.sweepFrom[0] = S[c + C_CLOSE_T]!;
   }
 
   /** Finalise closed connections whose grace period has passed. */
@@ -703,6 +711,8 @@ export class Tracker {
       this.closedHead++;
       if (current) this.finalize(slot);
     }
+    // The loop stopped at a current head still in its grace, or at the end of the queue.
+    this.sweepFrom[0] = this.closedHead < slots.length ? S[slots[this.closedHead]! * STRIDE + C_CLOSE_T]! : Number.POSITIVE_INFINITY;
     if (this.closedHead > 1024 && this.closedHead * 2 > slots.length) {
       slots.splice(0, this.closedHead);
       gens.splice(0, this.closedHead);
@@ -714,6 +724,7 @@ export class Tracker {
     const S = this.slab;
     const c = slot * STRIDE;
     if (S[c + C_OPEN] === 0) return;
+    this.sweepFrom[0] = Number.NEGATIVE_INFINITY;
     const conn = this.connectionOf(slot, this.finished);
     this.unlink(slot);
     S[c + C_OPEN] = 0;
