@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeToReport } from '../src/analysis/analyze.js';
 import type { ConnectionReport, KeepaliveSettings } from '../src/analysis/model.js';
-import { commandAfterDashes, runArgs } from '../src/cli/run.js';
+import { parseCommand } from '../src/cli/args.js';
+import { runArgs, runCommand } from '../src/cli/run.js';
 import { UsageError } from '../src/cli/errors.js';
 import { idleCoverage, longestIdle } from '../src/run/coverage.js';
 import { RunError } from '../src/run/errors.js';
@@ -103,8 +104,11 @@ function connection(over: Partial<ConnectionReport> = {}): ConnectionReport {
 
 describe('run: arguments, checked before anything is made', () => {
   it('takes the command after --, exactly as typed', () => {
-    expect(commandAfterDashes(['run', '--expect-idle', '1s', '--', 'python3', '-u', 'x.py', '--port', '0x10', '--', 'y'])).toEqual(['python3', '-u', 'x.py', '--port', '0x10', '--', 'y']);
-    expect(commandAfterDashes(['run', '--expect-idle', '1s'])).toEqual([]);
+    const parsed = parseCommand(runCommand.spec, ['--expect-idle', '1s', '--', 'python3', '-u', 'x.py', '--port', '0x10', '--', 'y']);
+    expect(parsed.rest).toEqual(['python3', '-u', 'x.py', '--port', '0x10', '--', 'y']);
+    expect(parsed.values['expect-idle']).toBe('1s');
+    expect(parsed.values.port).toBeUndefined(); // the command's own --port is not ours
+    expect(parseCommand(runCommand.spec, ['--expect-idle', '1s']).rest).toEqual([]);
   });
 
   it('reads expectations as check does; none given means report only', () => {

@@ -7,8 +7,10 @@ import { renderHtml } from '../report/html.js';
 import { renderJson } from '../report/json.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderText } from '../report/text.js';
+import type { CliCommand, CommandSpec, Parsed } from './args.js';
 import { useColor, type ColorMode } from './color.js';
 import { EXIT_OK, UsageError } from './errors.js';
+import { durationOption, examples, EXIT_EPILOGUE, FILES, hostOption, inputFiles, jobsOption, portOption, SELECTION_OPTIONS } from './options.js';
 import { emit, guardOutputs, StreamOutput } from './output.js';
 import { startProgress } from './progress.js';
 
@@ -28,6 +30,49 @@ export interface AnalyzeArgs {
   separate?: boolean | undefined;
   jobs?: number | undefined;
 }
+
+export const ANALYZE_EXAMPLES = [
+  ['keepalive analyze capture.pcapng', 'explain every connection, with a ladder of probes and replies'],
+  ['tcpdump -i any -w - port 5432 | keepalive analyze -', 'read a capture from standard input'],
+  ['keepalive analyze ring0.pcap ring1.pcap --format json', 'merge a ring buffer; the version-1 JSON report'],
+  ['keepalive analyze capture.pcap --format html -o report.html', 'one self-contained HTML file with a ladder diagram per connection'],
+  ['keepalive analyze capture.pcap --format csv --port 443', 'one CSV row per connection on port 443'],
+  ['keepalive analyze huge.pcap --format jsonl', 'one JSON line per connection as it ends, then the summary'],
+  ['keepalive analyze a.pcap b.pcap c.pcap --separate --format csv', 'unrelated captures, analysed in parallel'],
+] as const;
+
+const spec: CommandSpec = {
+  name: 'analyze',
+  usage: 'analyze <files..>',
+  describe: "report each connection's keepalive timeline (pcap, pcapng, gzip'd; - for standard input)",
+  positionals: [FILES],
+  options: [
+    { name: 'format', alias: 'F', type: 'string', choices: ANALYZE_FORMATS, default: 'text', describe: 'report format' },
+    { name: 'output', alias: 'o', type: 'string', describe: 'write the report to this file (never over an input)' },
+    { name: 'separate', type: 'boolean', default: false, describe: 'analyse each file on its own (unrelated captures), in parallel' },
+    { name: 'jobs', type: 'string', describe: 'worker threads for --separate (default: one per core)' },
+    ...SELECTION_OPTIONS,
+  ],
+  epilogue: `${examples('Examples', ANALYZE_EXAMPLES)}\n\n${EXIT_EPILOGUE}`,
+};
+
+export const analyzeCommand: CliCommand = {
+  spec,
+  run: (p: Parsed) => {
+    const a = p.values;
+    return runAnalyze({
+      files: inputFiles('analyze', a.files),
+      format: a.format as AnalyzeFormat,
+      output: a.output as string | undefined,
+      port: portOption(a.port),
+      host: hostOption(a.host),
+      color: a.color as ColorMode,
+      middleboxTimeout: durationOption('--middlebox-timeout', a['middlebox-timeout']),
+      separate: a.separate === true,
+      jobs: jobsOption(a.jobs),
+    });
+  },
+};
 
 export function render(report: Report, format: AnalyzeFormat, color: boolean): string {
   switch (format) {

@@ -3,8 +3,8 @@
  * its capture (written by the synthesizer, no root needed) explained frame by frame, then the
  * report `keepalive analyze` gives for it.
  */
-import type { Argv, CommandModule } from 'yargs';
 import { DEMO_FORMATS, DemoError, listScenarios, runDemo, scenarios, type DemoFormat } from '../demo/index.js';
+import type { CliCommand, CommandSpec, Parsed } from './args.js';
 import { COLOR_MODES, useColor, type ColorMode } from './color.js';
 import { EXIT_OK, UsageError } from './errors.js';
 import { emit, guardOutputs } from './output.js';
@@ -64,17 +64,19 @@ const EXAMPLES = [
   ['keepalive demo linux-defaults --format html -o defaults.html', 'a self-contained page to project in class'],
 ] as const;
 
-export function demoBuilder<T>(y: Argv<T>) {
-  return y
-    .positional('name', { type: 'string', describe: `the scenario: ${scenarios().map((s) => s.name).join(', ')}` })
-    .option('write', { alias: 'w', type: 'string', describe: 'capture file to write (classic pcap if it ends in .pcap, else pcapng); never overwritten. Default: a new file in the temporary directory', requiresArg: true })
-    .option('format', { alias: 'F', choices: DEMO_FORMATS, default: 'text' as DemoFormat, describe: 'text, or html: one self-contained page with the diagram, the explanation and the report' })
-    .option('output', { alias: 'o', type: 'string', describe: 'write the explanation to this file instead of standard output', requiresArg: true })
-    .option('color', { choices: COLOR_MODES, default: 'auto' as ColorMode, describe: 'colour the text output (auto: only on a terminal, and not with NO_COLOR set)' })
-    .epilogue(
-      `${listScenarios().trimEnd()}\n\nExamples:\n${EXAMPLES.map(([c, w]) => `  ${c}\n      ${w}`).join('\n')}\n\nNo root needed: the captures come from the project's synthesizer, the same bytes every time.\nExit status: 0 ok; 2 unknown scenario, usage error, or a file that cannot be written. Full reference: docs/demo.md`,
-    );
-}
+const spec: CommandSpec = {
+  name: 'demo',
+  usage: 'demo [name]',
+  describe: 'teaching scenarios: write a capture of one and explain it frame by frame (no root needed)',
+  positionals: [{ name: 'name', describe: `the scenario: ${scenarios().map((s) => s.name).join(', ')}` }],
+  options: [
+    { name: 'write', alias: 'w', type: 'string', describe: 'capture file to write (classic pcap if it ends in .pcap, else pcapng); never overwritten. Default: a new file in the temporary directory' },
+    { name: 'format', type: 'string', alias: 'F', choices: DEMO_FORMATS, default: 'text', describe: 'text, or html: one self-contained page with the diagram, the explanation and the report' },
+    { name: 'output', alias: 'o', type: 'string', describe: 'write the explanation to this file instead of standard output' },
+    { name: 'color', type: 'string', choices: COLOR_MODES, default: 'auto', describe: 'colour the text output (auto: only on a terminal, and not with NO_COLOR set)' },
+  ],
+  epilogue: `${listScenarios().trimEnd()}\n\nExamples:\n${EXAMPLES.map(([c, w]) => `  ${c}\n      ${w}`).join('\n')}\n\nNo root needed: the captures come from the project's synthesizer, the same bytes every time.\nExit status: 0 ok; 2 unknown scenario, usage error, or a file that cannot be written. Full reference: docs/demo.md`,
+};
 
 export function demoArgs(a: Record<string, unknown>): DemoArgs {
   return {
@@ -86,15 +88,7 @@ export function demoArgs(a: Record<string, unknown>): DemoArgs {
   };
 }
 
-export const demoCommand: CommandModule<object, Record<string, unknown>> = {
-  command: 'demo [name]',
-  describe: 'teaching scenarios: write a capture of one and explain it frame by frame (no root needed)',
-  builder: (y) => demoBuilder(y) as unknown as Argv<Record<string, unknown>>,
-  handler: async (a) => {
-    process.exitCode = await runDemoCommand(demoArgs(a));
-  },
+export const demoCommand: CliCommand = {
+  spec,
+  run: (p: Parsed) => runDemoCommand(demoArgs(p.values)),
 };
-
-export function registerDemo<T>(y: Argv<T>): Argv<T> {
-  return y.command(demoCommand as unknown as CommandModule<T, Record<string, unknown>>) as unknown as Argv<T>;
-}

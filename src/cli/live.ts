@@ -2,13 +2,13 @@
  * `keepalive live`: capture through libpcap (the optional `cap` package) and explain keepalive
  * traffic as it happens; at the end (duration, frame count, Ctrl-C) the report `analyze` gives.
  */
-import type { Argv, CommandModule } from 'yargs';
 import type { Report } from '../analysis/model.js';
 import { LiveError, type CapDevice } from '../live/cap.js';
 import { formatLiveEvent } from '../live/events.js';
 import { captureLive, type LiveEvent, type LiveResult } from '../live/session.js';
 import { DEFAULT_BUFFER_BYTES, listDevices, listDevicesIn } from '../live/source.js';
 import { ANALYZE_FORMATS, render, type AnalyzeFormat } from './analyze.js';
+import type { CliCommand, CommandSpec, Parsed } from './args.js';
 import { COLOR_MODES, useColor, type ColorMode } from './color.js';
 import { EXIT_OK, UsageError } from './errors.js';
 import { countOption, durationOption, hostOption, portOption } from './options.js';
@@ -158,27 +158,30 @@ const EXAMPLES = [
   ['keepalive live --list-interfaces', 'the interfaces libpcap can capture on'],
 ] as const;
 
-export function liveBuilder<T>(y: Argv<T>) {
-  return y
-    .option('interface', { alias: 'i', type: 'string', describe: 'interface to capture on (any: all of them)', requiresArg: true })
-    .option('list-interfaces', { alias: 'D', type: 'boolean', default: false, describe: 'list the interfaces libpcap can capture on, and exit' })
-    .option('filter', { alias: 'f', type: 'string', describe: 'BPF capture filter, as for tcpdump ("tcp port 443")', requiresArg: true })
-    .option('duration', { type: 'string', describe: 'stop after this long (30s, 10m, 1h)', requiresArg: true })
-    .option('count', { alias: 'c', type: 'string', describe: 'stop after this many frames', requiresArg: true })
-    .option('write', { alias: 'w', type: 'string', describe: 'also write the frames to this capture file (pcapng; classic pcap if it ends in .pcap); never overwrites', requiresArg: true })
-    .option('format', { alias: 'F', choices: LIVE_FORMATS, default: 'text' as AnalyzeFormat, describe: 'format of the final report (text also prints events as they happen)' })
-    .option('output', { alias: 'o', type: 'string', describe: 'write the final report to this file', requiresArg: true })
-    .option('port', { type: 'string', describe: 'only connections with this port at either end', requiresArg: true })
-    .option('host', { type: 'string', describe: 'only connections with this address at either end', requiresArg: true })
-    .option('netns', { type: 'string', describe: 'capture inside this named network namespace (ip netns; needs root)', requiresArg: true })
-    .option('buffer-size', { alias: 'B', type: 'string', describe: `kernel capture buffer in KiB (default ${DEFAULT_BUFFER_BYTES / 1024}; each frame takes a 64 KiB slot)`, requiresArg: true })
-    .option('color', { choices: COLOR_MODES, default: 'auto' as ColorMode, describe: 'colour the text output (auto: only on a terminal, and not with NO_COLOR set)' })
-    .epilogue(
-      `Examples:\n${EXAMPLES.map(([c, w]) => `  ${c}\n      ${w}`).join('\n')}\n\nNeeds permission to capture: root, or capabilities for node:\n  sudo setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which node))\nExit status: 0 ok; 2 usage error or a capture that cannot start. Full reference: docs/live.md`,
-    );
-}
+const spec: CommandSpec = {
+  name: 'live',
+  usage: 'live',
+  describe: 'capture live through libpcap and report keepalive traffic as it happens',
+  options: [
+    { name: 'interface', alias: 'i', type: 'string', describe: 'interface to capture on (any: all of them)' },
+    { name: 'list-interfaces', alias: 'D', type: 'boolean', default: false, describe: 'list the interfaces libpcap can capture on, and exit' },
+    { name: 'filter', alias: 'f', type: 'string', describe: 'BPF capture filter, tcpdump ("tcp port 443")' },
+    { name: 'duration', type: 'string', describe: 'stop after this long (30s, 10m, 1h)' },
+    { name: 'count', alias: 'c', type: 'string', describe: 'stop after this many frames' },
+    { name: 'write', alias: 'w', type: 'string', describe: 'also write the frames to this capture file (pcapng; classic pcap if it ends in .pcap); never overwrites' },
+    { name: 'format', type: 'string', alias: 'F', choices: LIVE_FORMATS, default: 'text', describe: 'format of the final report (text also prints events happen)' },
+    { name: 'output', alias: 'o', type: 'string', describe: 'write the final report to this file' },
+    { name: 'port', type: 'string', describe: 'only connections with this port at either end' },
+    { name: 'host', type: 'string', describe: 'only connections with this address at either end' },
+    { name: 'netns', type: 'string', describe: 'capture inside this named network namespace (ip netns; needs root)' },
+    { name: 'buffer-size', alias: 'B', type: 'string', describe: `kernel capture buffer in KiB (default ${DEFAULT_BUFFER_BYTES / 1024}; each frame takes a 64 KiB slot)` },
+    { name: 'color', type: 'string', choices: COLOR_MODES, default: 'auto', describe: 'colour the text output (auto: only on a terminal, and not with NO_COLOR set)' },
+  ],
+  epilogue:
+    `Examples:\n${EXAMPLES.map(([c, w]) => `  ${c}\n      ${w}`).join('\n')}\n\nNeeds permission to capture: root, or capabilities for node:\n  sudo setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which node))\nExit status: 0 ok; 2 usage error or a capture that cannot start. Full reference: docs/live.md`,
+};
 
-/** yargs' parsed flags → LiveArgs, each value checked at the door. */
+/** The parsed flags → LiveArgs, each value checked at the door. */
 export function liveArgs(a: Record<string, unknown>): LiveArgs {
   const kib = a['buffer-size'];
   if (kib !== undefined && (!/^\d+$/.test(String(kib)) || Number(kib) < 64)) throw new UsageError(`--buffer-size: '${String(kib)}' is not a size in KiB (a whole number, 64 or more)`);
@@ -199,16 +202,10 @@ export function liveArgs(a: Record<string, unknown>): LiveArgs {
   };
 }
 
-export const liveCommand: CommandModule<object, Record<string, unknown>> = {
-  command: 'live',
-  describe: 'capture live through libpcap and report keepalive traffic as it happens',
-  builder: (y) => liveBuilder(y) as unknown as Argv<Record<string, unknown>>,
-  handler: async (a) => {
-    const args = liveArgs(a);
-    process.exitCode = await withStopSignals((signal) => runLive(args, { ...stdio, signal }));
+export const liveCommand: CliCommand = {
+  spec,
+  run: async (p: Parsed) => {
+    const args = liveArgs(p.values);
+    return withStopSignals((signal) => runLive(args, { ...stdio, signal }));
   },
 };
-
-export function registerLive<T>(y: Argv<T>): Argv<T> {
-  return y.command(liveCommand as unknown as CommandModule<T, Record<string, unknown>>) as unknown as Argv<T>;
-}

@@ -1,12 +1,32 @@
 /** Flag values checked at the door: each mistake is one line naming the flag and the value. */
 import { parseDuration, parseTolerance, type Tolerance } from '../report/check.js';
+import type { OptionSpec, PositionalSpec } from './args.js';
+import { COLOR_MODES } from './color.js';
 import { UsageError } from './errors.js';
 
-/** yargs drops a lone "-" from variadic positionals; main carries it through under this name. */
-export const STDIN_TOKEN = '<stdin>';
+/** The capture files of analyze and check. */
+export const FILES: PositionalSpec = { name: 'files', variadic: true, describe: 'capture files; several are merged in time order (- for standard input)' };
 
-export function inputFiles(command: string, given: readonly string[] | undefined): string[] {
-  const files = (given ?? []).map((f) => (f === STDIN_TOKEN ? '-' : String(f)));
+export const COLOR_OPTION: OptionSpec = { name: 'color', type: 'string', choices: COLOR_MODES, default: 'auto', describe: 'colour the text output (auto: only on a terminal, and not with NO_COLOR set)' };
+
+/** Which connections a report covers, and what the findings assume (analyze and check). */
+export const SELECTION_OPTIONS: readonly OptionSpec[] = [
+  { name: 'port', type: 'string', describe: 'only connections with this port at either end' },
+  { name: 'host', type: 'string', describe: 'only connections with this address at either end' },
+  COLOR_OPTION,
+  { name: 'middlebox-timeout', type: 'string', describe: 'idle timeout of the strictest NAT/load balancer on the path, for findings (default 300s)' },
+];
+
+export const EXIT_EPILOGUE = `Exit status: 0 ok; 1 a check failed (or it selected no connection); 2 usage error or unreadable input.
+Durations: 7200 (seconds), 60s, 2m, 1500ms, 1h. Full reference: docs/cli.md`;
+
+/** Examples as an indented block under a title. */
+export function examples(title: string, list: readonly (readonly [string, string])[]): string {
+  return `${title}:\n${list.map(([cmd, what]) => `  ${cmd}\n      ${what}`).join('\n')}`;
+}
+
+export function inputFiles(command: string, given: unknown): string[] {
+  const files = Array.isArray(given) ? given.map(String) : [];
   if (files.length === 0) throw new UsageError(`${command}: name at least one capture file, or - for standard input`);
   if (files.filter((f) => f === '-').length > 1) throw new UsageError(`${command}: standard input (-) can be read only once`);
   return files;

@@ -2,12 +2,12 @@
  * `keepalive record`: a real connection with chosen keepalive settings, in two private network
  * namespaces, captured live and explained (events as they happen, then the report).
  */
-import type { Argv, CommandModule } from 'yargs';
 import { RecordError } from '../record/errors.js';
 import { recordScenario, type RecordResult } from '../record/record.js';
 import { SCENARIOS, type Scenario } from '../record/scenarios.js';
 import { seconds } from '../report/units.js';
 import type { AnalyzeFormat } from './analyze.js';
+import type { CliCommand, CommandSpec, Parsed } from './args.js';
 import { COLOR_MODES, type ColorMode } from './color.js';
 import { EXIT_OK, UsageError } from './errors.js';
 import { eventPrinter, LIVE_FORMATS, renderReport, reportStats, stdio, usageErrorOf, withStopSignals, type Io } from './live.js';
@@ -103,18 +103,21 @@ const EXAMPLES = [
   ['sudo keepalive record --scenario zero-window --format json', 'zero-window probes, which look like keepalives but are not'],
 ] as const;
 
-export function recordBuilder<T>(y: Argv<T>) {
-  return y
-    .option('scenario', { alias: 's', choices: SCENARIOS, demandOption: true, describe: 'what happens to the connection' })
-    .option('idle', { type: 'string', default: '1s', describe: "the client's TCP_KEEPIDLE (whole seconds)", requiresArg: true })
-    .option('interval', { type: 'string', default: '1s', describe: "the client's TCP_KEEPINTVL (whole seconds)", requiresArg: true })
-    .option('count', { type: 'string', default: '3', describe: "the client's TCP_KEEPCNT (1-127)", requiresArg: true })
-    .option('write', { alias: 'w', type: 'string', describe: 'capture file to write (pcapng; classic pcap if it ends in .pcap); default a new temporary file, named at the end', requiresArg: true })
-    .option('format', { alias: 'F', choices: LIVE_FORMATS, default: 'text' as AnalyzeFormat, describe: 'format of the final report (text also prints events as they happen)' })
-    .option('output', { alias: 'o', type: 'string', describe: 'write the final report to this file', requiresArg: true })
-    .option('color', { choices: COLOR_MODES, default: 'auto' as ColorMode, describe: 'colour the text output (auto: only on a terminal, and not with NO_COLOR set)' })
-    .epilogue(
-      `Scenarios:
+const spec: CommandSpec = {
+  name: 'record',
+  usage: 'record',
+  describe: 'record real kernel keepalive traffic with chosen settings in private network namespaces, and explain it',
+  options: [
+    { name: 'scenario', type: 'string', alias: 's', choices: SCENARIOS, required: true, describe: 'what happens to the connection' },
+    { name: 'idle', type: 'string', default: '1s', describe: "the client's TCP_KEEPIDLE (whole seconds)" },
+    { name: 'interval', type: 'string', default: '1s', describe: "the client's TCP_KEEPINTVL (whole seconds)" },
+    { name: 'count', type: 'string', default: '3', describe: "the client's TCP_KEEPCNT (1-127)" },
+    { name: 'write', alias: 'w', type: 'string', describe: 'capture file to write (pcapng; classic pcap if it ends in .pcap); default a new temporary file, named at the end' },
+    { name: 'format', type: 'string', alias: 'F', choices: LIVE_FORMATS, default: 'text', describe: 'format of the final report (text also prints events happen)' },
+    { name: 'output', alias: 'o', type: 'string', describe: 'write the final report to this file' },
+    { name: 'color', type: 'string', choices: COLOR_MODES, default: 'auto', describe: 'colour the text output (auto: only on a terminal, and not with NO_COLOR set)' },
+  ],
+  epilogue: `Scenarios:
   alive        the server answers every probe
   dead-peer    the server vanishes (its packets blackholed): unanswered probes, then the client's RST
   peer-reboot  the server forgets the connection: the first probe meets an RST
@@ -126,19 +129,12 @@ Examples:\n${EXAMPLES.map(([c, w]) => `  ${c}\n      ${w}`).join('\n')}
 Needs root (it creates two network namespaces, ka-rec-<pid>-<n>-a/-b, joined by a veth with
 10.78.N.1/.2; nothing leaves them) and python3, iproute2. They are removed on every exit.
 Exit status: 0 ok; 2 usage error, not root, or a recording that cannot start. Full reference: docs/live.md`,
-    );
-}
-
-export const recordCommand: CommandModule<object, Record<string, unknown>> = {
-  command: 'record',
-  describe: 'record real kernel keepalive traffic with chosen settings in private network namespaces, and explain it',
-  builder: (y) => recordBuilder(y) as unknown as Argv<Record<string, unknown>>,
-  handler: async (a) => {
-    const args = recordArgs(a);
-    process.exitCode = await withStopSignals((signal) => runRecord(args, { ...stdio, signal }));
-  },
 };
 
-export function registerRecord<T>(y: Argv<T>): Argv<T> {
-  return y.command(recordCommand as unknown as CommandModule<T, Record<string, unknown>>) as unknown as Argv<T>;
-}
+export const recordCommand: CliCommand = {
+  spec,
+  run: async (p: Parsed) => {
+    const args = recordArgs(p.values);
+    return withStopSignals((signal) => runRecord(args, { ...stdio, signal }));
+  },
+};

@@ -5,8 +5,6 @@
  * (or -o FILE). Exit status: the command's when it failed, else 0, or 1 when an expectation failed.
  */
 import { chownSync } from 'node:fs';
-import type { Argv, CommandModule } from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import type { Side } from '../analysis/model.js';
 import { LiveError } from '../live/cap.js';
 import type { Expectations } from '../report/check.js';
@@ -16,6 +14,7 @@ import type { KernelKeepalive } from '../run/namespace.js';
 import { commandLine, exitText, judgeRun, kernelText, renderRunJson, renderRunMarkdown, renderRunText } from '../run/render.js';
 import { signalStatus, startRun, type RunHandle, type RunResult } from '../run/run.js';
 import { CHECK_FORMATS, type CheckFormat } from './check.js';
+import type { CliCommand, CommandSpec, Parsed } from './args.js';
 import { COLOR_MODES, useColor, type ColorMode } from './color.js';
 import { UsageError } from './errors.js';
 import { reportStats } from './live.js';
@@ -55,13 +54,6 @@ export const stdio: RunIo = {
 
 const SIDES = ['client', 'server', 'any'] as const;
 
-/** The command: everything after the first `--` following `run`, exactly as given (yargs would turn "0x10" into 16). */
-export function commandAfterDashes(raw: readonly string[]): string[] {
-  const at = raw.indexOf('run');
-  const dashes = raw.indexOf('--', at < 0 ? 0 : at + 1);
-  return dashes < 0 ? [] : raw.slice(dashes + 1);
-}
-
 /** --kernel-idle 1s and friends: whole seconds, as the sysctls take them. */
 function kernelSeconds(flag: string, value: unknown): number | undefined {
   const s = durationOption(flag, value);
@@ -70,7 +62,7 @@ function kernelSeconds(flag: string, value: unknown): number | undefined {
   return s;
 }
 
-/** yargs' parsed flags (and the raw command) → RunArgs, each value checked at the door. */
+/** The parsed flags (and the command after --) → RunArgs, each value checked at the door. */
 export function runArgs(a: Record<string, unknown>, command: string[]): RunArgs {
   const positional = (a.command as unknown[] | undefined) ?? [];
   if (command.length === 0) {
@@ -245,33 +237,36 @@ const EXAMPLES = [
   ['sudo keepalive run --no-isolate -i lo --port 5432 --expect-idle 60s -- ./load.sh', 'a service started elsewhere, on port 5432 of this machine'],
 ] as const;
 
-export function runBuilder<T>(y: Argv<T>) {
-  return y
-    .usage('$0 run [options] -- CMD [ARGS...]')
-    .positional('command', { type: 'string', array: true, describe: 'the command and its arguments, after --' })
-    .option('expect-idle', { type: 'string', describe: 'idle time before the first probe (7200, 60s, 2m, 1500ms, 1h)', requiresArg: true })
-    .option('expect-interval', { type: 'string', describe: 'time between unanswered probes', requiresArg: true })
-    .option('expect-count', { type: 'string', describe: 'unanswered probes before the prober gives up', requiresArg: true })
-    .option('expect-keepalive', { type: 'boolean', describe: 'every selected connection shows keepalive probes (implied by the other --expect-*)' })
-    .option('tolerance', { type: 'string', describe: 'how far a duration may stray: a percentage (default 10%), or a duration (200ms)', requiresArg: true })
-    .option('side', { choices: SIDES, describe: 'whose keepalive: the client, the server, or any side that probes (default)' })
-    .option('strict', { type: 'boolean', describe: 'fail expectations the capture cannot show' })
-    .option('port', { type: 'string', describe: 'only connections with this port at either end', requiresArg: true })
-    .option('host', { type: 'string', describe: 'only connections with this address at either end', requiresArg: true })
-    .option('junit', { type: 'string', describe: 'also write JUnit XML to this file', requiresArg: true })
-    .option('kernel-idle', { type: 'string', describe: "the namespace's net.ipv4.tcp_keepalive_time (whole seconds)", requiresArg: true })
-    .option('kernel-interval', { type: 'string', describe: "the namespace's net.ipv4.tcp_keepalive_intvl (whole seconds)", requiresArg: true })
-    .option('kernel-count', { type: 'string', describe: "the namespace's net.ipv4.tcp_keepalive_probes (1-127)", requiresArg: true })
-    .option('write', { alias: 'w', type: 'string', describe: 'also write the capture to this file (pcapng; classic pcap if it ends in .pcap); never overwrites', requiresArg: true })
-    .option('format', { alias: 'F', choices: CHECK_FORMATS, default: 'text' as CheckFormat, describe: 'report format' })
-    .option('output', { alias: 'o', type: 'string', describe: 'write the report to this file instead of standard error', requiresArg: true })
-    .option('isolate', { type: 'boolean', default: true, describe: 'run the command in a private network namespace (--no-isolate: here, capturing on -i)' })
-    .option('interface', { alias: 'i', type: 'string', describe: 'with --no-isolate: the interface to capture on', requiresArg: true })
-    .option('filter', { alias: 'f', type: 'string', describe: 'with --no-isolate: BPF capture filter ("tcp port 5432")', requiresArg: true })
-    .option('settle', { type: 'string', describe: 'keep capturing this long after the command exits (default 500ms)', requiresArg: true })
-    .option('color', { choices: COLOR_MODES, default: 'auto' as ColorMode, describe: 'colour PASS/FAIL (auto: only when standard error is a terminal, and not with NO_COLOR set)' })
-    .epilogue(
-      `Examples:\n${EXAMPLES.map(([c, w]) => `  ${c}\n      ${w}`).join('\n')}
+const spec: CommandSpec = {
+  name: 'run',
+  usage: 'run [options] -- CMD [ARGS...]',
+  describe: 'run a command (after --) in a private network namespace, capture its traffic while it runs, and check its keepalive (CI gate)',
+  positionals: [{ name: 'command', variadic: true, describe: 'the command and its arguments, after --' }],
+  passThrough: true,
+  options: [
+    { name: 'expect-idle', type: 'string', describe: 'idle time before the first probe (7200, 60s, 2m, 1500ms, 1h)' },
+    { name: 'expect-interval', type: 'string', describe: 'time between unanswered probes' },
+    { name: 'expect-count', type: 'string', describe: 'unanswered probes before the prober gives up' },
+    { name: 'expect-keepalive', type: 'boolean', describe: 'every selected connection shows keepalive probes (implied by the other --expect-*)' },
+    { name: 'tolerance', type: 'string', describe: 'how far a duration may stray: a percentage (default 10%), or a duration (200ms)' },
+    { name: 'side', type: 'string', choices: SIDES, describe: 'whose keepalive: the client, the server, or any side that probes (default)' },
+    { name: 'strict', type: 'boolean', describe: 'fail expectations the capture cannot show' },
+    { name: 'port', type: 'string', describe: 'only connections with this port at either end' },
+    { name: 'host', type: 'string', describe: 'only connections with this address at either end' },
+    { name: 'junit', type: 'string', describe: 'also write JUnit XML to this file' },
+    { name: 'kernel-idle', type: 'string', describe: "the namespace's net.ipv4.tcp_keepalive_time (whole seconds)" },
+    { name: 'kernel-interval', type: 'string', describe: "the namespace's net.ipv4.tcp_keepalive_intvl (whole seconds)" },
+    { name: 'kernel-count', type: 'string', describe: "the namespace's net.ipv4.tcp_keepalive_probes (1-127)" },
+    { name: 'write', alias: 'w', type: 'string', describe: 'also write the capture to this file (pcapng; classic pcap if it ends in .pcap); never overwrites' },
+    { name: 'format', type: 'string', alias: 'F', choices: CHECK_FORMATS, default: 'text', describe: 'report format' },
+    { name: 'output', alias: 'o', type: 'string', describe: 'write the report to this file instead of standard error' },
+    { name: 'isolate', type: 'boolean', default: true, describe: 'run the command in a private network namespace (--no-isolate: here, capturing on -i)' },
+    { name: 'interface', alias: 'i', type: 'string', describe: 'with --no-isolate: the interface to capture on' },
+    { name: 'filter', alias: 'f', type: 'string', describe: 'with --no-isolate: BPF capture filter ("tcp port 5432")' },
+    { name: 'settle', type: 'string', describe: 'keep capturing this long after the command exits (default 500ms)' },
+    { name: 'color', type: 'string', choices: COLOR_MODES, default: 'auto', describe: 'colour PASS/FAIL (auto: only when standard error is a terminal, and not with NO_COLOR set)' },
+  ],
+  epilogue: `Examples:\n${EXAMPLES.map(([c, w]) => `  ${c}\n      ${w}`).join('\n')}
 
 The command runs as the user behind sudo (SUDO_UID/SUDO_GID), with keepalive's standard input,
 output and error; the report goes to standard error or -o. Needs root: it creates a network
@@ -280,24 +275,12 @@ Exit status: the command's when it fails (128+N when killed by signal N); else 0
 expectation holds (or none was given), 1 when one fails or no connection showed keepalive;
 2 usage error, not root, or a capture that cannot start; 127/126 command not found/not executable.
 Full reference: docs/run.md`,
-    );
-}
+};
 
-/** The `run` command for a yargs instance; `raw` gives the arguments as typed (default: process.argv). */
-export function makeRunCommand(raw: () => readonly string[] = () => hideBin(process.argv)): CommandModule<object, Record<string, unknown>> {
-  return {
-    command: 'run [command..]',
-    describe: 'run a command (after --) in a private network namespace, capture its traffic while it runs, and check its keepalive (CI gate)',
-    builder: (y) => runBuilder(y) as unknown as Argv<Record<string, unknown>>,
-    handler: async (a) => {
-      const args = runArgs(a, commandAfterDashes(raw()));
-      process.exitCode = await withForwardedSignals((onHandle) => runRun(args, { ...stdio, onHandle }));
-    },
-  };
-}
-
-export const runCommand = makeRunCommand();
-
-export function registerRun<T>(y: Argv<T>): Argv<T> {
-  return y.command(runCommand as unknown as CommandModule<T, Record<string, unknown>>) as unknown as Argv<T>;
-}
+export const runCommand: CliCommand = {
+  spec,
+  run: async (p: Parsed) => {
+    const args = runArgs(p.values, p.rest);
+    return withForwardedSignals((onHandle) => runRun(args, { ...stdio, onHandle }));
+  },
+};
