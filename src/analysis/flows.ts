@@ -6,10 +6,12 @@
  *
  * The per-packet state of every open connection lives in one slab of doubles (a fixed record
  * per slot) and its 4-tuple in a slab of 32-bit words, found through a chained hash table of
- * slot numbers; heartbeat candidates live in heartbeat.ts's own slab. A packet reads and writes
- * typed arrays only and allocates nothing; JavaScript objects (probe records for the report's
- * list, timing samples) exist only for connections that have them, and a finished connection
- * is handed out as a plain `Connection` object built once from its slot.
+ * slot numbers; timing samples (TimingTable) and heartbeat candidates (heartbeat.ts) live in
+ * slabs of their own, with only rings longer than four values in arrays (bounded.ts,
+ * InlineRings). A packet reads and writes typed arrays only and allocates nothing; the probe
+ * records of the report's list are the one object per probe, and only when a list is wanted. A
+ * finished connection is handed to `onConnection` in one `Connection` object filled anew each
+ * time, so finishing one allocates nothing either.
  */
 import { ACK, FIN, RST, SYN, type Segment } from '../decode/segment.js';
 import { formatEndpoint } from '../decode/segment.js';
