@@ -220,7 +220,7 @@ const D_LAST_ACTIVITY = 5;
 const D_LAST_WAS_PROBE_ACK = 6;
 const D_PROBE_ORDINAL = 7;
 const D_FATE = 8;
-const D_HAS_BEATS = 9;
+const D_HAS_BEATS = 9; // BEATS_*
 const D_LAST_PROBE_T = 10;
 const D_MAX_ORDINAL = 11;
 const D_OFFERED_SCALE = 12;
@@ -242,6 +242,12 @@ const D_PENDING_FRAME = 27;
 const D_STRIDE = 28;
 const DIR_B = DIR_A + D_STRIDE;
 const STRIDE = DIR_B + D_STRIDE;
+
+// D_HAS_BEATS: the connection's payloads are not (yet) watched for heartbeats; they are; they
+// are, and the last data of the connection was bulk from this side (BeatTable.onData would change nothing).
+const BEATS_OFF = 0;
+const BEATS_ON = 1;
+const BEATS_AFTER_BULK = 2;
 
 const ROLES_PORT = 0;
 const ROLES_SYN = 1;
@@ -578,11 +584,23 @@ export class Tracker {
     // Application data (not a retransmission) feeds the heartbeat detector.
     if (seg.payloadLen > 0 && !probe && !zeroWindowProbe && (flags & (SYN | RST)) === 0 && (!senderKnown || !seqGt(senderNext, seg.seq))) {
       // Tracked from the connection's first small payload on.
-      if (S[sd + D_HAS_BEATS] === 0 && seg.payloadLen <= HEARTBEAT_MAX_BYTES) {
-        S[sd + D_HAS_BEATS] = 1;
-        S[rd + D_HAS_BEATS] = 1;
+      if (S[sd + D_HAS_BEATS] === BEATS_OFF && seg.payloadLen <= HEARTBEAT_MAX_BYTES) {
+        S[sd + D_HAS_BEATS] = BEATS_ON;
+        S[rd + D_HAS_BEATS] = BEATS_ON;
       }
-      if (S[sd + D_HAS_BEATS] !== 0) this.beats.onData(si, ri, seg.payloadLen);
+      if (seg.payloadLen > HEARTBEAT_MAX_BYTES) {
+        // Bulk data only marks both sides busy: a second bulk segment in a row from the same
+        // side changes nothing, and bulk transfers are most segments of a busy connection.
+        if (S[sd + D_HAS_BEATS] === BEATS_ON) {
+          this.beats.onData(si, ri, seg.payloadLen);
+          S[sd + D_HAS_BEATS] = BEATS_AFTER_BULK;
+          S[rd + D_HAS_BEATS] = BEATS_ON;
+        }
+      } else if (S[sd + D_HAS_BEATS] !== BEATS_OFF) {
+        this.beats.onData(si, ri, seg.payloadLen);
+        S[sd + D_HAS_BEATS] = BEATS_ON;
+        S[rd + D_HAS_BEATS] = BEATS_ON;
+      }
     }
 
     if ((flags & RST) !== 0) {
