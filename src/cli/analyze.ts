@@ -1,12 +1,10 @@
-/** `keepalive analyze`: one report, in the format asked for, from the same Report object. */
+/**
+ * `keepalive analyze`: one report, in the format asked for, from the same Report object (render.ts);
+ * csv and jsonl stream as connections end.
+ */
 import { analyze, analyzeInOrder, analyzeToReport } from '../analysis/analyze.js';
-import { analyzeSeparately } from '../analysis/parallel.js';
 import type { Report } from '../analysis/model.js';
-import { CSV_HEADER, csvRow, renderCsv } from '../report/csv.js';
-import { renderHtml } from '../report/html.js';
-import { renderJson } from '../report/json.js';
-import { renderMarkdown } from '../report/markdown.js';
-import { renderText } from '../report/text.js';
+import { CSV_HEADER, csvRow } from '../report/csv.js';
 import type { CliCommand, CommandSpec, Parsed } from './args.js';
 import { useColor, type ColorMode } from './color.js';
 import { EXIT_OK, UsageError } from './errors.js';
@@ -74,23 +72,6 @@ export const analyzeCommand: CliCommand = {
   },
 };
 
-export function render(report: Report, format: AnalyzeFormat, color: boolean): string {
-  switch (format) {
-    case 'json':
-      return renderJson(report);
-    case 'jsonl':
-      return renderJsonLines(report);
-    case 'csv':
-      return renderCsv(report);
-    case 'markdown':
-      return renderMarkdown(report);
-    case 'html':
-      return renderHtml(report);
-    case 'text':
-      return renderText(report, { color });
-  }
-}
-
 /** Read the captures with a progress bar on a terminal, then print their warnings. */
 export async function readReport(files: string[], port: number | undefined, host: string | undefined, middleboxTimeout?: number): Promise<Report> {
   const stop = startProgress(files, { delayMs: progressDelay() });
@@ -115,6 +96,8 @@ export async function runAnalyze(a: AnalyzeArgs): Promise<number> {
   const color = useColor(a.color, a.output !== undefined);
   if (a.separate) {
     if (a.format === 'html') throw new UsageError('--separate: an HTML report holds one capture; analyse the files one by one with -o each');
+    const { analyzeSeparately } = await import('../analysis/parallel.js');
+    const { renderSeparate } = await import('./render.js');
     const reports = await analyzeSeparately(a.files, { port: a.port, host: a.host, middleboxTimeout: a.middleboxTimeout, jobs: a.jobs });
     for (const r of reports) for (const w of r.summary.warnings) process.stderr.write(`keepalive: warning: ${w}\n`);
     emit('-o', a.output, renderSeparate(reports, a.format, color));
@@ -128,29 +111,11 @@ export async function runAnalyze(a: AnalyzeArgs): Promise<number> {
     await streamCsv(a);
     return EXIT_OK;
   }
+  // The renderers are loaded only for the formats that need them (not for the streamed ones).
+  const { render } = await import('./render.js');
   const report = await readReport(a.files, a.port, a.host, a.middleboxTimeout);
   emit('-o', a.output, render(report, a.format, color));
   return EXIT_OK;
-}
-
-/** Several reports, one per file, in input order. */
-export function renderSeparate(reports: readonly Report[], format: AnalyzeFormat, color: boolean): string {
-  switch (format) {
-    case 'json':
-      return `${JSON.stringify(reports, null, 2)}\n`;
-    case 'csv': {
-      // One header, then every file's rows.
-      const [first, ...rest] = reports.map((r) => renderCsv(r));
-      return [first ?? '', ...rest.map((c) => c.slice(c.indexOf('\r\n') + 2))].join('');
-    }
-    default:
-      return reports.map((r) => render(r, format, color)).join(format === 'jsonl' ? '' : '\n');
-  }
-}
-
-/** JSON Lines: one object per connection, then a last line with the summary. */
-export function renderJsonLines(report: Report): string {
-  return [...report.connections.map((c) => JSON.stringify(c)), JSON.stringify({ version: report.version, summary: report.summary })].join('\n') + '\n';
 }
 
 /**
