@@ -43,9 +43,6 @@ export function selects(report: Pick<ConnectionReport, 'client' | 'server'>, opt
   return true;
 }
 
-/** What drain returns when nothing finished (shared; callers only read it). */
-const NONE: never[] = [];
-
 /**
  * One analysis: feed it frames in capture order with `frame`, collect finished connections
  * with `drain`, and end with `finish`. What it keeps of each finished connection is its report,
@@ -115,7 +112,6 @@ export class Analysis<T = ConnectionReport> {
   /** What was kept of the connections finished since the last call (selected ones only). */
   drain(): T[] {
     const out = this.done;
-    if (out.length === 0) return NONE;
     this.done = [];
     return out;
   }
