@@ -166,11 +166,11 @@ const spec: CommandSpec = {
   options: [
     { name: 'interface', alias: 'i', type: 'string', describe: 'interface to capture on (any: all of them)' },
     { name: 'list-interfaces', alias: 'D', type: 'boolean', default: false, describe: 'list the interfaces libpcap can capture on, and exit' },
-    { name: 'filter', alias: 'f', type: 'string', describe: 'BPF capture filter, tcpdump ("tcp port 443")' },
+    { name: 'filter', alias: 'f', type: 'string', describe: 'BPF capture filter, as for tcpdump ("tcp port 443")' },
     { name: 'duration', type: 'string', describe: 'stop after this long (30s, 10m, 1h)' },
     { name: 'count', alias: 'c', type: 'string', describe: 'stop after this many frames' },
     { name: 'write', alias: 'w', type: 'string', describe: 'also write the frames to this capture file (pcapng; classic pcap if it ends in .pcap); never overwrites' },
-    { name: 'format', type: 'string', alias: 'F', choices: LIVE_FORMATS, default: 'text', describe: 'format of the final report (text also prints events happen)' },
+    { name: 'format', type: 'string', alias: 'F', choices: LIVE_FORMATS, default: 'text', describe: 'format of the final report (text also prints events as they happen)' },
     { name: 'output', alias: 'o', type: 'string', describe: 'write the final report to this file' },
     { name: 'port', type: 'string', describe: 'only connections with this port at either end' },
     { name: 'host', type: 'string', describe: 'only connections with this address at either end' },

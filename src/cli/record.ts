@@ -113,7 +113,7 @@ const spec: CommandSpec = {
     { name: 'interval', type: 'string', default: '1s', describe: "the client's TCP_KEEPINTVL (whole seconds)" },
     { name: 'count', type: 'string', default: '3', describe: "the client's TCP_KEEPCNT (1-127)" },
     { name: 'write', alias: 'w', type: 'string', describe: 'capture file to write (pcapng; classic pcap if it ends in .pcap); default a new temporary file, named at the end' },
-    { name: 'format', type: 'string', alias: 'F', choices: LIVE_FORMATS, default: 'text', describe: 'format of the final report (text also prints events happen)' },
+    { name: 'format', type: 'string', alias: 'F', choices: LIVE_FORMATS, default: 'text', describe: 'format of the final report (text also prints events as they happen)' },
     { name: 'output', alias: 'o', type: 'string', describe: 'write the final report to this file' },
     { name: 'color', type: 'string', choices: COLOR_MODES, default: 'auto', describe: 'colour the text output (auto: only on a terminal, and not with NO_COLOR set)' },
   ],
