@@ -245,7 +245,7 @@ const STRIDE = DIR_B + D_STRIDE;
 
 // D_HAS_BEATS: the connection's payloads are not (yet) watched for heartbeats; they are; they
 // are, and the last data of the connection was bulk from this side (BeatTable.onData would change nothing).
-const BEATS_OFF = 0;
+const BEATS_OFF = 0; // the slab starts zeroed: never written
 const BEATS_ON = 1;
 const BEATS_AFTER_BULK = 2;
 
@@ -583,11 +583,6 @@ export class Tracker {
 
     // Application data (not a retransmission) feeds the heartbeat detector.
     if (seg.payloadLen > 0 && !probe && !zeroWindowProbe && (flags & (SYN | RST)) === 0 && (!senderKnown || !seqGt(senderNext, seg.seq))) {
-      // Tracked from the connection's first small payload on.
-      if (S[sd + D_HAS_BEATS] === BEATS_OFF && seg.payloadLen <= HEARTBEAT_MAX_BYTES) {
-        S[sd + D_HAS_BEATS] = BEATS_ON;
-        S[rd + D_HAS_BEATS] = BEATS_ON;
-      }
       if (seg.payloadLen > HEARTBEAT_MAX_BYTES) {
         // Bulk data only marks both sides busy: a second bulk segment in a row from the same
         // side changes nothing, and bulk transfers are most segments of a busy connection.
@@ -596,7 +591,8 @@ export class Tracker {
           S[sd + D_HAS_BEATS] = BEATS_AFTER_BULK;
           S[rd + D_HAS_BEATS] = BEATS_ON;
         }
-      } else if (S[sd + D_HAS_BEATS] !== BEATS_OFF) {
+      } else {
+        // Tracked from the connection's first small payload on.
         this.beats.onData(si, ri, seg.payloadLen);
         S[sd + D_HAS_BEATS] = BEATS_ON;
         S[rd + D_HAS_BEATS] = BEATS_ON;

@@ -23,6 +23,10 @@ const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : `${
 /** Zeros that pad a nanosecond count of n digits to nine: ZEROS[9 - n]. */
 const ZEROS = Array.from({ length: 10 }, (_, i) => '0'.repeat(i));
 
+function two(n: number): string {
+  return TWO_DIGITS[n] ?? (n < 10 ? `0${n}` : `${n}`);
+}
+
 /** Largest |seconds| a JavaScript Date holds (±8.64e15 ms, ECMA-262 §21.4.1.1). */
 const MAX_DATE_SECONDS = 8.64e12;
 
@@ -40,7 +44,7 @@ function isoSecond(sec: number): string {
     isoDate = new Date(day * 86400 * 1000).toISOString().split('T')[0]!;
   }
   const t = sec - day * 86400;
-  const text = `${isoDate}T${TWO_DIGITS[Math.floor(t / 3600)]}:${TWO_DIGITS[Math.floor(t / 60) % 60]}:${TWO_DIGITS[t % 60]}.`;
+  const text = `${isoDate}T${two(Math.floor(t / 3600))}:${two(Math.floor(t / 60) % 60)}:${two(t % 60)}.`;
   secondKeys[i] = sec;
   secondTexts[i] = text;
   return text;
@@ -54,18 +58,8 @@ function isoSecond(sec: number): string {
  */
 export function isoTime(sec: number, nsec: number): string {
   if (!(Math.abs(sec) <= MAX_DATE_SECONDS)) return `${sec}.${String(nsec).padStart(9, '0')}s since 1970 (out of calendar range)`;
-  if (!Number.isInteger(sec)) return isoTimeOfFraction(sec, nsec);
   const ns = String(nsec);
   return `${isoSecond(sec)}${ns.length >= 9 ? ns : ZEROS[9 - ns.length]! + ns}Z`;
-}
-
-/** The same for a timestamp whose seconds are not whole (no reader makes one; kept exact all the same). */
-function isoTimeOfFraction(sec: number, nsec: number): string {
-  const day = Math.floor(sec / 86400);
-  const date = new Date(day * 86400 * 1000).toISOString().split('T')[0]!;
-  const t = sec - day * 86400;
-  const two = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
-  return `${date}T${two(Math.floor(t / 3600))}:${two(Math.floor(t / 60) % 60)}:${two(t % 60)}.${String(nsec).padStart(9, '0')}Z`;
 }
 
 /** Seconds, rounded to the microsecond for the report. */
