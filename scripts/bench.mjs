@@ -10,7 +10,7 @@
  * bench-out/bench-2m.pcap with scripts/bench-capture.mjs. Each of our measurements runs in a
  * fresh child Node process, so its peak RSS is its own; time is the best of --runs runs.
  *
- * Internal: node scripts/bench.mjs --child read|decode|analyze FILE [TRUTH.json]
+ * Internal: node scripts/bench.mjs --child read|decode|table|analyze FILE [TRUTH.json]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -55,6 +55,31 @@ async function child(mode, file, truthFile) {
     await files[0].input.close?.();
     out.packets = packets;
     out.tcpSegments = mode === 'decode' ? tcp : null;
+  } else if (mode === 'table') {
+    // Read, decode and the connection table with its keepalive classifier, as the CSV run
+    // drives them (no probe records), but no report: what the per-connection reports and rows
+    // cost is the difference to the CSV row.
+    const { Tracker } = await import(dist('analysis/flows.js'));
+    const files = [await openCapture(file)];
+    const seg = new Segment();
+    let packets = 0;
+    let tcp = 0;
+    let connections = 0;
+    const tracker = new Tracker({ onConnection: () => connections++, keepProbes: false });
+    const it = readFrames(files, (frame, frameNumber) => {
+      packets++;
+      if (decodeFrame(frame, seg) !== DECODED_TCP) return;
+      tcp++;
+      seg.frameNumber = frameNumber;
+      tracker.add(seg);
+    });
+    for await (const _ of it);
+    tracker.finish();
+    await files[0].input.close?.();
+    out.packets = packets;
+    out.tcpSegments = tcp;
+    out.connections = connections;
+    out.keepaliveProbes = tracker.keepaliveProbes;
   } else if (mode === 'analyze') {
     report = await analyzeToReport([file]);
     out.packets = report.summary.packets;
@@ -311,6 +336,7 @@ async function main() {
 
   measure('read', 'read');
   const decodeRow = measure('read+decode', 'decode');
+  const tableRow = measure('read+decode+connection table', 'table');
   const analyzeRow = measure('analyze (whole report, in-process)', 'analyze');
 
   // The command line end to end, as a user runs it: the row the targets are about.
@@ -366,6 +392,10 @@ async function main() {
   rows[0].notes = 'readFrames counting frames';
   decodeRow.notes = `target ≥ ${TARGET_PPS / 1e6} M/s: ${decodeRow.pps >= TARGET_PPS ? 'met' : 'NOT met'}` + (tcpdumpRow ? `; within 2× of tcpdump: ${decodeRow.pps * 2 >= tcpdumpRow.pps ? 'yes' : 'NO'}` : '');
   {
+    const t = tableRow.result;
+    tableRow.notes = `no reports; ${fmtInt(t.connections)} connections, ${fmtInt(t.keepaliveProbes)} probes` + (truth ? ` (truth: ${fmtInt(truth.connections)}, ${fmtInt(truth.keepaliveProbes)})` : '');
+  }
+  {
     const exact = csvExact(csvRow.result.got, truth);
     const rssOk = csvRow.maxRssKiB <= 256 * 1024;
     csvRow.notes =
@@ -390,6 +420,19 @@ async function main() {
   out.push(table(rows));
   out.push('');
   out.push(`time: inside the child for our rows (after Node start-up and module loading; "wall s" is the whole child process); wall time for external tools. Peak RSS: getrusage maxRSS of that process.`);
+  {
+    // Where the CSV run's time goes, from the best runs of the rows above (each stage adds to the one before).
+    const read = rows[0].seconds;
+    const decode = Math.max(0, decodeRow.seconds - read);
+    const tableS = Math.max(0, tableRow.seconds - decodeRow.seconds);
+    const rest = Math.max(0, csvRow.seconds - tableRow.seconds);
+    const pct = (x) => `${((100 * x) / csvRow.seconds).toFixed(0)} %`;
+    out.push(
+      `where the CSV run's ${csvRow.seconds.toFixed(2)} s go: reading ${read.toFixed(2)} s (${pct(read)}), decoding ${decode.toFixed(2)} s (${pct(decode)}), ` +
+        `connection table ${tableS.toFixed(2)} s (${pct(tableS)}), reports, rows, output and Node start-up ${rest.toFixed(2)} s (${pct(rest)})` +
+        (tcpdumpRow ? `; tcpdump reads the file in ${tcpdumpRow.seconds.toFixed(2)} s` : ''),
+    );
+  }
 
   if (a.truth) {
     out.push('');
