@@ -186,7 +186,7 @@ describe('application heartbeats (synthesized; real recordings in fixtures.test.
     expect(hb.jitter).toBeLessThan(0.05);
   });
 
-  it('a long heartbeat is judged on its last 64 beats (the first few are kept inline, then in a ring)', async () => {
+  it('a long heartbeat is judged on its most recent beats (a fixed ring per direction)', async () => {
     const c = conv().handshake();
     // 100 beats of 6 bytes every 1 s, then 70 of 9 bytes every 3 s, each answered with 4 bytes.
     for (let i = 0; i < 100; i++) c.data(true, 6, 1.0).data(false, 4, 0.0003);

@@ -1,11 +1,13 @@
 /**
  * Application heartbeats: small payloads recurring at a regular period while the connection is
  * otherwise idle (PING/PONG, an empty frame, MQTT PINGREQ, HTTP/2 PING…), one way or as
- * request and reply. Kept per direction in fixed-size rings: memory does not grow with beats.
+ * request and reply. Kept per direction in fixed-size rings inside one slab of doubles: memory
+ * does not grow with beats, nor with data packets (a direction costs the same with 5 small
+ * payloads or 5 million).
  * (the time of each segment is read from the tracker's clock, a typed array: a double passed to
  * a call the compiler does not inline is boxed, an allocation per packet.)
  */
-import { INLINE_VALUES, InlineRings, SampleRing } from './bounded.js';
+import { SampleRing } from './bounded.js';
 import type { Side } from './model.js';
 
 /** Largest payload taken for a heartbeat (a TLS-wrapped PING is well below it; bulk is not). */
@@ -18,7 +20,12 @@ const MIN_BEATS = 4;
 const MAX_JITTER = 0.15;
 /** Share of gaps that must be free of other data for the connection to count as otherwise idle. */
 const MIN_QUIET_SHARE = 0.75;
-const RING = 64;
+/**
+ * Recent values kept per ring: medians are taken over the last RING gaps, beat sizes and reply
+ * sizes. Eight is plenty for a median and its spread (a regular heartbeat needs MIN_BEATS), and
+ * small enough to sit in the slab with every direction's counters, whatever the capture's length.
+ */
+const RING = 8;
 
 export interface Heartbeat {
   /** Seconds between beats (median). */
@@ -81,25 +88,32 @@ const B_GAPS_SEEN = 4;
 const B_BUSY = 5;
 /** This side's last beat is waiting for a reply. */
 const B_AWAITING = 6;
-/** The first INLINE_VALUES values of each ring (InlineRings); a ring that gets more moves to an array. */
+/** Each ring's RING values: the n-th value pushed (from 0) sits at n % RING. */
 const B_GAPS = 8;
-const B_SIZES = B_GAPS + INLINE_VALUES;
-const B_REPLY_SIZES = B_SIZES + INLINE_VALUES;
-const B_STRIDE = B_REPLY_SIZES + INLINE_VALUES;
-const GAPS = 0;
-const SIZES = 1;
-const REPLY_SIZES = 2;
+const B_SIZES = B_GAPS + RING;
+const B_REPLY_SIZES = B_SIZES + RING;
+const B_STRIDE = B_REPLY_SIZES + RING;
+
+/** Keep x as the n-th value (from 0) of the ring at S[at…at + RING). */
+function keep(S: Float64Array, at: number, n: number, x: number): void {
+  S[at + (n % RING)] = x;
+}
+
+/** Fill `into` with the ring at S[at…) that got n values (slot order: medians do not depend on it). */
+function loadRing(S: Float64Array, at: number, n: number, into: SampleRing): void {
+  into.clear();
+  for (let i = 0; i < n && i < RING; i++) into.push(S[at + i]!);
+  into.count = n;
+}
 
 /**
  * Candidate heartbeats of every direction the connection table tracks, by direction number
- * (the tracker's slot × 2 + side). Counts, times and the first few values of each ring live
- * in one slab of doubles; a ring becomes a JavaScript array only past its first four values.
- * Most connections carry a few small payloads and no heartbeat: they cost no object at all.
+ * (the tracker's slot × 2 + side). Counts, times and the rings live in one slab of doubles: no
+ * object per connection, and the same bytes per direction however many payloads it carries.
  */
 export class BeatTable {
   private slab = new Float64Array(0);
   private capacity = 0;
-  private readonly rings = new InlineRings(3, RING);
 
   /** `clock[0]` is the time of the segment being fed, in seconds. */
   constructor(private readonly clock: Float64Array) {}
@@ -110,14 +124,12 @@ export class BeatTable {
     const slab = new Float64Array(directions * B_STRIDE);
     slab.set(this.slab);
     this.slab = slab;
-    this.rings.grow(directions);
     this.capacity = directions;
   }
 
   /** Forget direction `d` (its connection ended; the number will be reused). */
   clear(d: number): void {
     this.slab.fill(0, d * B_STRIDE, (d + 1) * B_STRIDE);
-    this.rings.clear(d);
   }
 
   /**
@@ -132,7 +144,7 @@ export class BeatTable {
     const small = bytes <= HEARTBEAT_MAX_BYTES;
     if (small && S[p + B_AWAITING] !== 0 && t - S[p + B_LAST_T]! <= REPLY_WINDOW_SECONDS) {
       // The answer to the peer's beat: not a beat of its own, and not "other data" either.
-      this.rings.keep(S, p + B_REPLY_SIZES, theirs, REPLY_SIZES, S[p + B_REPLIES]!, bytes);
+      keep(S, p + B_REPLY_SIZES, S[p + B_REPLIES]!, bytes);
       S[p + B_REPLIES]++;
       S[p + B_AWAITING] = 0;
       return;
@@ -140,11 +152,11 @@ export class BeatTable {
     if (small) {
       // Small payloads never make the other side "busy": both ends may beat on their own.
       if (S[m + B_COUNT]! > 0) {
-        this.rings.keep(S, m + B_GAPS, mine, GAPS, S[m + B_GAPS_SEEN]!, t - S[m + B_LAST_T]!);
+        keep(S, m + B_GAPS, S[m + B_GAPS_SEEN]!, t - S[m + B_LAST_T]!);
         S[m + B_GAPS_SEEN]++;
         if (S[m + B_BUSY] === 0) S[m + B_QUIET]++;
       }
-      this.rings.keep(S, m + B_SIZES, mine, SIZES, S[m + B_COUNT]!, bytes);
+      keep(S, m + B_SIZES, S[m + B_COUNT]!, bytes);
       S[m + B_COUNT]++;
       S[m + B_LAST_T] = t;
       S[m + B_BUSY] = 0;
@@ -166,9 +178,9 @@ export class BeatTable {
     into.replies = S[b + B_REPLIES]!;
     into.quietGaps = S[b + B_QUIET]!;
     into.gapsSeen = S[b + B_GAPS_SEEN]!;
-    this.rings.load(S, b + B_GAPS, d, GAPS, into.gapsSeen, into.gaps);
-    this.rings.load(S, b + B_SIZES, d, SIZES, count, into.sizes);
-    this.rings.load(S, b + B_REPLY_SIZES, d, REPLY_SIZES, into.replies, into.replySizes);
+    loadRing(S, b + B_GAPS, into.gapsSeen, into.gaps);
+    loadRing(S, b + B_SIZES, count, into.sizes);
+    loadRing(S, b + B_REPLY_SIZES, into.replies, into.replySizes);
     return true;
   }
 }
