@@ -1,5 +1,5 @@
 /** A summary table for a CI job summary (GitHub-flavoured Markdown). */
-import type { Finding, KeepaliveSettings, Report, Verdict } from '../analysis/model.js';
+import type { ConnectionReport, Finding, KeepaliveSettings, Report, Summary, Verdict } from '../analysis/model.js';
 import { DEFAULT_TOLERANCE, effectiveStatus, expectationText, summaryLine, type CheckOutcome, type Expectations } from './check.js';
 import { countText, plural, probeCounts, proberOf, seconds } from './units.js';
 
@@ -29,8 +29,30 @@ function settingsCells(s: KeepaliveSettings | null): [string, string, string] {
   return [s.idle !== null ? seconds(s.idle) : '?', interval, countText(s)];
 }
 
+/** One connection's two lines of the Markdown report: its table row, and its line under "What each connection shows". */
+export interface MarkdownConnection {
+  row: string;
+  detail: string;
+}
+
+/** A connection's lines as renderMarkdown writes them (made as the connection ends, on the command line). */
+export function markdownConnection(c: ConnectionReport): MarkdownConnection {
+  const prober = proberOf(c.keepalive);
+  const [idle, interval, count] = settingsCells(c.keepalive.client ?? c.keepalive.server);
+  const n = probeCounts(c);
+  const guessed = c.rolesFrom === 'port' ? ' (roles guessed from ports: no handshake captured)' : '';
+  return {
+    row: `| ${mdCode(c.client)} | ${mdCode(c.server)} | ${VERDICT_MARK[c.verdict]} | ${prober ?? '–'} | ${idle} | ${interval} | ${mdCell(count)} | ${n.total} | ${n.ack} | ${n.rst} | ${n.none} | ${c.zeroWindowProbes} |`,
+    detail: `- ${mdCode(c.client)} → ${mdCode(c.server)}${guessed}: ${mdCell(c.explanation)}`,
+  };
+}
+
 export function renderMarkdown(report: Report): string {
-  const s = report.summary;
+  return renderMarkdownFrom(report.summary, report.connections.map(markdownConnection));
+}
+
+/** The Markdown report from the summary and each connection's lines (in order of first frame). */
+export function renderMarkdownFrom(s: Summary, connections: readonly MarkdownConnection[]): string {
   const out = [
     `### keepalive: ${s.files.map(mdCode).join(', ')}`,
     '',
@@ -38,7 +60,7 @@ export function renderMarkdown(report: Report): string {
     '',
   ];
   for (const w of s.warnings) out.push(`> ⚠️ ${mdCell(w)}`, '');
-  if (report.connections.length === 0) {
+  if (connections.length === 0) {
     out.push('No TCP connection to report.', '');
     return out.join('\n');
   }
@@ -46,23 +68,13 @@ export function renderMarkdown(report: Report): string {
     '| Client | Server | Verdict | Prober | Idle | Interval | Count | Probes | ACK | RST | No answer | Zero-window |',
     '|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   );
-  for (const c of report.connections) {
-    const prober = proberOf(c.keepalive);
-    const [idle, interval, count] = settingsCells(c.keepalive.client ?? c.keepalive.server);
-    const n = probeCounts(c);
-    out.push(
-      `| ${mdCode(c.client)} | ${mdCode(c.server)} | ${VERDICT_MARK[c.verdict]} | ${prober ?? '–'} | ${idle} | ${interval} | ${mdCell(count)} | ${n.total} | ${n.ack} | ${n.rst} | ${n.none} | ${c.zeroWindowProbes} |`,
-    );
-  }
+  for (const c of connections) out.push(c.row);
   if (s.findings.length > 0) {
     out.push('');
     for (const f of s.findings) out.push(`- ${SEVERITY_MARK[f.severity]} ${mdCell(f.message)}`);
   }
   out.push('', '<details><summary>What each connection shows</summary>', '');
-  for (const c of report.connections) {
-    const guessed = c.rolesFrom === 'port' ? ' (roles guessed from ports: no handshake captured)' : '';
-    out.push(`- ${mdCode(c.client)} → ${mdCode(c.server)}${guessed}: ${mdCell(c.explanation)}`);
-  }
+  for (const c of connections) out.push(c.detail);
   out.push('', '</details>', '');
   return out.join('\n');
 }

@@ -2,7 +2,7 @@
  * The report for a terminal: per connection the endpoints, the verdict, the settings each side's
  * probes reveal, and an ASCII ladder of probes, replies and the idle and interval spans.
  */
-import type { Confidence, ConnectionReport, Finding, KeepaliveSettings, Report, Side, Verdict } from '../analysis/model.js';
+import type { Confidence, ConnectionReport, Finding, KeepaliveSettings, Report, Side, Summary, Verdict } from '../analysis/model.js';
 import { ladderOf, type LadderEvent, type LadderSpan } from './ladder.js';
 import { countText, plural, seconds, styleText } from './units.js';
 
@@ -157,15 +157,35 @@ function connectionText(c: ConnectionReport, paint: Paint, maxProbes: number): s
   return lines.join('\n');
 }
 
-export function renderText(report: Report, options: TextOptions = {}): string {
-  const paint: Paint = options.color ? (code, s) => `\x1b[${code}m${s}\x1b[0m` : (_code, s) => s;
+function painter(options: TextOptions): Paint {
+  return options.color ? (code, s) => `\x1b[${code}m${s}\x1b[0m` : (_code, s) => s;
+}
+
+/**
+ * One connection's block of the text report, as renderText writes it: made as the connection
+ * ends, so a long capture's report waits as text, not as report objects (the command line).
+ */
+export function textConnection(options: TextOptions = {}): (c: ConnectionReport) => string {
+  const paint = painter(options);
   const maxProbes = options.maxProbes ?? 40;
-  const s = report.summary;
+  return (c) => connectionText(c, paint, maxProbes);
+}
+
+/** What comes before the connections' blocks: the summary line and the warnings (each block is preceded by a blank line). */
+export function textHead(s: Summary, connections: number, options: TextOptions = {}): string {
+  const paint = painter(options);
   const out = [
     `${s.files.join(', ')}: ${plural(s.packets, 'packet')}, ${plural(s.tcpSegments, 'TCP segment')}, ${plural(s.connections, 'connection')}, ${plural(s.keepaliveProbes, 'keepalive probe')}, ${plural(s.zeroWindowProbes, 'zero-window probe')}`,
   ];
   for (const w of s.warnings) out.push(paint(ANSI.yellow, `warning: ${w}`));
-  if (report.connections.length === 0) out.push('', 'No TCP connection to report.');
-  for (const c of report.connections) out.push('', connectionText(c, paint, maxProbes));
-  return `${out.join('\n')}\n`;
+  if (connections === 0) out.push('', 'No TCP connection to report.');
+  return out.join('\n');
+}
+
+/** The whole text report: textHead, then "\n\n" and a block per connection, then a line end. */
+export function renderText(report: Report, options: TextOptions = {}): string {
+  const block = textConnection(options);
+  const out = [textHead(report.summary, report.connections.length, options)];
+  for (const c of report.connections) out.push(block(c));
+  return `${out.join('\n\n')}\n`;
 }
