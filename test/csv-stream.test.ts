@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze, analyzeInOrder, analyzeToReport } from '../src/analysis/analyze.js';
 import { csvRow, renderCsv } from '../src/report/csv.js';
+import { renderJson } from '../src/report/json.js';
+import { renderMarkdown } from '../src/report/markdown.js';
+import { renderText } from '../src/report/text.js';
 import { Conversation, interleave } from '../src/synth/conversation.js';
 import { runCli } from './helpers.js';
 import { tempDir, writeConversation } from './synth-helpers.js';
@@ -105,5 +108,48 @@ describe('csv streamed in first-frame order', () => {
     expect(long.probes).toEqual([]);
     expect(long.probesOmitted).toBe(45);
     expect(full.connections.find((c) => c.client.startsWith('10.2.0.1'))!.probes).toHaveLength(45);
+  });
+});
+
+/**
+ * text, json and markdown lead with the summary, so the command line holds every connection's
+ * rendered text (not its report) until the capture is read; the bytes must be those of
+ * rendering the whole report. 3001 connections: several of the chunks the text is written in.
+ */
+describe('text, json and markdown rendered as connections end', () => {
+  const file = capture();
+  const dir = tempDir();
+
+  it('write to a file exactly what the renderers write from the whole report', async () => {
+    const report = await analyzeToReport([file]);
+    const want = { text: renderText(report), json: renderJson(report), markdown: renderMarkdown(report) };
+    for (const format of ['text', 'json', 'markdown'] as const) {
+      const out = join(dir, `out.${format}`);
+      const cli = runCli(['analyze', file, '--format', format, '-o', out]);
+      expect(cli.status, cli.stderr).toBe(0);
+      expect(readFileSync(out, 'utf8'), format).toBe(want[format]);
+    }
+    expect(JSON.parse(want.json).connections).toHaveLength(SHORT + 1);
+    // The long connection's ladder is drawn: its probe list was kept for the text.
+    expect(want.text).toMatch(/\|--- probe, frame \d+ -+>\|/);
+  });
+
+  it('to standard output, in colour too', async () => {
+    const report = await analyzeToReport([file]);
+    const plain = runCli(['analyze', file]);
+    expect(plain.status).toBe(0);
+    expect(plain.stdout).toBe(renderText(report));
+    const colour = runCli(['analyze', file, '--color', 'always']);
+    expect(colour.stdout).toBe(renderText(report, { color: true }));
+    expect(colour.stdout).toContain('\x1b[');
+  });
+
+  it('a selection with no connection', async () => {
+    const report = await analyzeToReport([file], { port: 9 });
+    expect(report.connections).toHaveLength(0);
+    expect(runCli(['analyze', file, '--port', '9']).stdout).toBe(renderText(report));
+    expect(runCli(['analyze', file, '--port', '9', '--format', 'json']).stdout).toBe(renderJson(report));
+    expect(runCli(['analyze', file, '--port', '9', '--format', 'markdown']).stdout).toBe(renderMarkdown(report));
+    expect(JSON.parse(renderJson(report)).connections).toEqual([]);
   });
 });

@@ -1,9 +1,10 @@
 /**
- * `keepalive analyze`: one report, in the format asked for, from the same Report object (render.ts);
- * csv and jsonl stream as connections end.
+ * `keepalive analyze`: one report in the format asked for. csv and jsonl stream as connections
+ * end; text, json and markdown render each connection as it ends and write once the summary is
+ * known (the same bytes as rendering the whole Report); html renders the whole Report (render.ts).
  */
 import { analyze, analyzeInOrder, analyzeToReport } from '../analysis/analyze.js';
-import type { Report } from '../analysis/model.js';
+import type { Report, Summary } from '../analysis/model.js';
 import { CSV_HEADER, csvRow } from '../report/csv.js';
 import type { CliCommand, CommandSpec, Parsed } from './args.js';
 import { useColor, type ColorMode } from './color.js';
@@ -111,11 +112,98 @@ export async function runAnalyze(a: AnalyzeArgs): Promise<number> {
     await streamCsv(a);
     return EXIT_OK;
   }
+  if (a.format === 'text' || a.format === 'json' || a.format === 'markdown') {
+    await writeHeld(a, a.format, color);
+    return EXIT_OK;
+  }
   // The renderers are loaded only for the formats that need them (not for the streamed ones).
   const { render } = await import('./render.js');
   const report = await readReport(a.files, a.port, a.host, a.middleboxTimeout);
   emit('-o', a.output, render(report, a.format, color));
   return EXIT_OK;
+}
+
+/** Connections' texts written per write call on the way out (a few MB of text each). */
+const HELD_PER_WRITE = 512;
+
+/**
+ * text, json and markdown without --separate: the same bytes as rendering the whole report,
+ * but each connection is rendered as it ends, so only its text waits for the summary that
+ * heads the report (the report objects of a long capture would take many times the memory).
+ * Nothing is written before the whole capture is read: a file that cannot be read at all
+ * leaves no output file behind.
+ */
+async function writeHeld(a: AnalyzeArgs, format: 'text' | 'json' | 'markdown', color: boolean): Promise<void> {
+  const selection = { port: a.port, host: a.host, middleboxTimeout: a.middleboxTimeout };
+  const stop = startProgress(a.files, { delayMs: progressDelay() });
+  const out = new StreamOutput('-o', a.output);
+  try {
+    if (format === 'markdown') {
+      const { markdownConnection, renderMarkdownFrom } = await import('../report/markdown.js');
+      // A row and a line per connection: counts only, no probe list.
+      const { summary, items } = await collect(analyzeInOrder(a.files, { ...selection, probeList: false }, markdownConnection));
+      stop();
+      warn(summary.warnings);
+      await out.write(renderMarkdownFrom(summary, items));
+      return;
+    }
+    if (format === 'json') {
+      const { jsonConnection, jsonHead, jsonTail } = await import('../report/json.js');
+      const { summary, items } = await collect(analyzeInOrder(a.files, selection, inUtf8(jsonConnection)));
+      stop();
+      warn(summary.warnings);
+      const count = items.length;
+      await out.write(jsonHead(summary));
+      await writeInChunks(out, items, ',', '\n');
+      await out.write(jsonTail(count));
+      return;
+    }
+    const { textConnection, textHead } = await import('../report/text.js');
+    const { summary, items } = await collect(analyzeInOrder(a.files, selection, inUtf8(textConnection({ color }))));
+    stop();
+    warn(summary.warnings);
+    await out.write(textHead(summary, items.length, { color }));
+    await writeInChunks(out, items, '', '\n\n');
+    await out.write('\n');
+  } finally {
+    stop();
+    out.close();
+  }
+}
+
+/** Every batch of an in-order analysis in one list, and its summary. */
+async function collect<T>(it: AsyncGenerator<T[], Summary>): Promise<{ summary: Summary; items: T[] }> {
+  const items: T[] = [];
+  for (;;) {
+    const r = await it.next();
+    if (r.done) return { summary: r.value, items };
+    for (const x of r.value) items.push(x);
+  }
+}
+
+/**
+ * A connection's text kept as UTF-8 bytes until it is written: out of the JavaScript heap, and
+ * one byte per character where a string with one character beyond Latin-1 (…, ≤) takes two.
+ */
+function inUtf8<A>(render: (x: A) => string): (x: A) => Buffer {
+  return (x) => Buffer.from(render(x));
+}
+
+/** Each item after `before`, items after the first also after `between`; a few hundred per write. */
+async function writeInChunks(out: StreamOutput, items: Buffer[], between: string, before: string): Promise<void> {
+  const first = Buffer.from(before);
+  const next = Buffer.from(`${between}${before}`);
+  for (let i = 0; i < items.length; i += HELD_PER_WRITE) {
+    const parts: Buffer[] = [];
+    for (let k = i; k < items.length && k < i + HELD_PER_WRITE; k++) parts.push(k === 0 ? first : next, items[k]!);
+    await out.write(Buffer.concat(parts));
+  }
+  // What is written need not wait any longer.
+  items.length = 0;
+}
+
+function warn(warnings: readonly string[]): void {
+  for (const w of warnings) process.stderr.write(`keepalive: warning: ${w}\n`);
 }
 
 /**

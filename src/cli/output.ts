@@ -72,7 +72,7 @@ export class StreamOutput {
     }
   }
 
-  async write(text: string): Promise<void> {
+  async write(text: string | Uint8Array): Promise<void> {
     if (this.path === undefined) {
       if (!process.stdout.write(text)) await once(process.stdout, 'drain');
       return;
@@ -84,7 +84,7 @@ export class StreamOutput {
         throw cannotWrite(this.flag, this.path, err);
       }
     }
-    const bytes = Buffer.from(text);
+    const bytes = typeof text === 'string' ? Buffer.from(text) : text;
     for (let at = 0; at < bytes.length; ) at += writeSync(this.fd, bytes, at);
   }
 
