@@ -3,7 +3,7 @@
  * table, then per connection its verdict, settings and a ladder diagram — the two hosts as
  * vertical lanes, time flowing down, probes and replies as arrows between them.
  */
-import type { ConnectionReport, Finding, KeepaliveSettings, Report, Side, Verdict } from '../analysis/model.js';
+import type { ConnectionReport, Finding, KeepaliveSettings, Report, Side, Summary, Verdict } from '../analysis/model.js';
 import { ladderOf, type Ladder, type LadderEvent, type LadderSpan } from './ladder.js';
 import { countText, plural, probeCounts, proberOf, seconds, styleText } from './units.js';
 
@@ -354,9 +354,13 @@ function findingsHtml(findings: readonly Finding[]): string[] {
   return [`<ul class="findings">${findings.map((f) => `<li class="finding ${f.severity}"><span class="severity">${f.severity}</span> ${escapeHtml(f.message)}</li>`).join('')}</ul>`];
 }
 
-function connectionHtml(c: ConnectionReport, index: number, maxProbes: number): string {
+/**
+ * A connection's section after its number: the section opens with `<section class="connection"
+ * id="connection-` and its number (known only once every connection is in order), then this.
+ */
+function connectionHtml(c: ConnectionReport, maxProbes: number): string {
   const out = [
-    `<section class="connection" id="connection-${index + 1}">`,
+    `">`,
     `<h2><span class="endpoints">${escapeHtml(c.client)} → ${escapeHtml(c.server)}</span> <span class="verdict verdict-${c.verdict}">${VERDICT_TEXT[c.verdict]}</span></h2>`,
     `<p class="explanation">${escapeHtml(c.explanation)}</p>`,
     ...findingsHtml(c.findings),
@@ -431,6 +435,11 @@ export interface HtmlReportParts {
 
 export function renderHtml(report: Report, options: HtmlOptions = {}): string {
   const parts = renderHtmlParts(report, options);
+  return `${htmlStart(parts)}${parts.content}${HTML_END}`;
+}
+
+/** The document up to the content (then the content, then HTML_END). */
+export function htmlStart(parts: Omit<HtmlReportParts, 'content'>): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -441,24 +450,52 @@ export function renderHtml(report: Report, options: HtmlOptions = {}): string {
 </head>
 <body>
 ${parts.heading}
-${parts.content}
-</body>
-</html>
 `;
 }
 
-export function renderHtmlParts(report: Report, options: HtmlOptions = {}): HtmlReportParts {
-  const s = report.summary;
+export const HTML_END = `
+</body>
+</html>
+`;
+
+/** One connection's pieces of the HTML report, each to follow its number (see htmlContent). */
+export interface HtmlConnection<T> {
+  /** Its row of the summary table, after `<tr><td><a href="#connection-N`. */
+  row: T;
+  /** Its section, after `<section class="connection" id="connection-N`. */
+  section: T;
+}
+
+/** A connection's pieces as renderHtml writes them (made as the connection ends, on the command line). */
+export function htmlConnection(options: HtmlOptions = {}): (c: ConnectionReport) => HtmlConnection<string> {
   const maxProbes = options.maxProbes ?? 200;
-  const files = s.files.map(escapeHtml).join(', ');
-  const rows = report.connections.map((c, i) => {
+  return (c) => {
     const k = c.keepalive.client ?? c.keepalive.server;
     const n = probeCounts(c);
-    return (
-      `<tr><td><a href="#connection-${i + 1}">${escapeHtml(c.client)} → ${escapeHtml(c.server)}</a></td><td><span class="verdict verdict-${c.verdict}">${VERDICT_TEXT[c.verdict]}</span></td>` +
-      `<td>${proberOf(c.keepalive) ?? '–'}</td><td>${k ? escapeHtml(seconds(k.idle)) : '–'}</td><td>${k ? escapeHtml(k.interval === null && k.intervalAtMost !== null ? `≤ ${seconds(k.intervalAtMost)}` : seconds(k.interval)) : '–'}</td><td>${k ? escapeHtml(countText(k)) : '–'}</td><td>${n.total}</td><td>${c.zeroWindowProbes}</td></tr>`
-    );
-  });
+    return {
+      row:
+        `">${escapeHtml(c.client)} → ${escapeHtml(c.server)}</a></td><td><span class="verdict verdict-${c.verdict}">${VERDICT_TEXT[c.verdict]}</span></td>` +
+        `<td>${proberOf(c.keepalive) ?? '–'}</td><td>${k ? escapeHtml(seconds(k.idle)) : '–'}</td><td>${k ? escapeHtml(k.interval === null && k.intervalAtMost !== null ? `≤ ${seconds(k.intervalAtMost)}` : seconds(k.interval)) : '–'}</td><td>${k ? escapeHtml(countText(k)) : '–'}</td><td>${n.total}</td><td>${c.zeroWindowProbes}</td></tr>`,
+      section: connectionHtml(c, maxProbes),
+    };
+  };
+}
+
+function titleOf(s: Summary): string {
+  return `keepalive report: ${s.files.map(escapeHtml).join(', ')}`;
+}
+
+/** The parts of htmlStart for a report with this summary. */
+export function htmlFrame(s: Summary): Omit<HtmlReportParts, 'content'> {
+  return { css: CSS, title: titleOf(s), heading: '<h1>TCP keepalive report</h1>' };
+}
+
+/**
+ * The report's content in order, as strings and the connections' own pieces (strings, or the
+ * bytes a caller kept them as): joined, they are renderHtmlParts' `content`.
+ */
+export function* htmlContent<T>(s: Summary, connections: readonly HtmlConnection<T>[]): Generator<string | T> {
+  const files = s.files.map(escapeHtml).join(', ');
   const body = [
     `<p class="muted">${files}: ${plural(s.packets, 'packet')}, ${plural(s.tcpSegments, 'TCP segment')}, ${plural(s.connections, 'connection')}, ${plural(s.keepaliveProbes, 'keepalive probe')}, ${plural(s.zeroWindowProbes, 'zero-window probe')}${
       s.firstTime && s.lastTime ? `; from ${escapeHtml(s.firstTime)} to ${escapeHtml(s.lastTime)}` : ''
@@ -466,14 +503,25 @@ export function renderHtmlParts(report: Report, options: HtmlOptions = {}): Html
     ...s.warnings.map((w) => `<p class="warning">⚠ ${escapeHtml(w)}</p>`),
     ...findingsHtml(s.findings),
   ];
-  if (report.connections.length === 0) {
+  if (connections.length === 0) {
     body.push('<p>No TCP connection to report.</p>');
-  } else {
-    body.push(
-      `<table class="summary"><thead><tr><th>connection (client → server)</th><th>verdict</th><th>prober</th><th>idle</th><th>interval</th><th>count</th><th>probes</th><th>zero-window probes</th></tr></thead><tbody>${rows.join('')}</tbody></table>`,
-      `<p class="muted">How to read a diagram: the client is the left lane, the server the right one, and time flows down. Each probe is an arrow from the side whose keepalive timer fired; the peer's answer comes back as an arrow the other way. Hover over an arrow for details.</p>`,
-      ...report.connections.map((c, i) => connectionHtml(c, i, maxProbes)),
-    );
+    yield body.join('\n');
+    return;
   }
-  return { css: CSS, title: `keepalive report: ${files}`, heading: '<h1>TCP keepalive report</h1>', content: body.join('\n') };
+  yield `${body.join('\n')}\n`;
+  yield `<table class="summary"><thead><tr><th>connection (client → server)</th><th>verdict</th><th>prober</th><th>idle</th><th>interval</th><th>count</th><th>probes</th><th>zero-window probes</th></tr></thead><tbody>`;
+  for (let i = 0; i < connections.length; i++) {
+    yield `<tr><td><a href="#connection-${i + 1}`;
+    yield connections[i]!.row;
+  }
+  yield `</tbody></table>\n<p class="muted">How to read a diagram: the client is the left lane, the server the right one, and time flows down. Each probe is an arrow from the side whose keepalive timer fired; the peer's answer comes back as an arrow the other way. Hover over an arrow for details.</p>`;
+  for (let i = 0; i < connections.length; i++) {
+    yield `\n<section class="connection" id="connection-${i + 1}`;
+    yield connections[i]!.section;
+  }
+}
+
+export function renderHtmlParts(report: Report, options: HtmlOptions = {}): HtmlReportParts {
+  const pieces = htmlContent(report.summary, report.connections.map(htmlConnection(options)));
+  return { ...htmlFrame(report.summary), content: [...pieces].join('') };
 }
