@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze, analyzeInOrder, analyzeToReport } from '../src/analysis/analyze.js';
 import { csvRow, renderCsv } from '../src/report/csv.js';
+import { renderHtml } from '../src/report/html.js';
 import { renderJson } from '../src/report/json.js';
 import { renderMarkdown } from '../src/report/markdown.js';
 import { renderText } from '../src/report/text.js';
@@ -112,18 +113,18 @@ describe('csv streamed in first-frame order', () => {
 });
 
 /**
- * text, json and markdown lead with the summary, so the command line holds every connection's
+ * text, json, markdown and html lead with the summary, so the command line holds every connection's
  * rendered text (not its report) until the capture is read; the bytes must be those of
  * rendering the whole report. 3001 connections: several of the chunks the text is written in.
  */
-describe('text, json and markdown rendered as connections end', () => {
+describe('text, json, markdown and html rendered as connections end', () => {
   const file = capture();
   const dir = tempDir();
 
   it('write to a file exactly what the renderers write from the whole report', async () => {
     const report = await analyzeToReport([file]);
-    const want = { text: renderText(report), json: renderJson(report), markdown: renderMarkdown(report) };
-    for (const format of ['text', 'json', 'markdown'] as const) {
+    const want = { text: renderText(report), json: renderJson(report), markdown: renderMarkdown(report), html: renderHtml(report) };
+    for (const format of ['text', 'json', 'markdown', 'html'] as const) {
       const out = join(dir, `out.${format}`);
       const cli = runCli(['analyze', file, '--format', format, '-o', out]);
       expect(cli.status, cli.stderr).toBe(0);
@@ -132,6 +133,9 @@ describe('text, json and markdown rendered as connections end', () => {
     expect(JSON.parse(want.json).connections).toHaveLength(SHORT + 1);
     // The long connection's ladder is drawn: its probe list was kept for the text.
     expect(want.text).toMatch(/\|--- probe, frame \d+ -+>\|/);
+    // Each section's number is its place in first-frame order, as the summary table links it.
+    expect(want.html).toContain(`<a href="#connection-${SHORT + 1}">`);
+    expect(want.html).toContain(`<section class="connection" id="connection-${SHORT + 1}">`);
   });
 
   it('to standard output, in colour too', async () => {
@@ -150,6 +154,7 @@ describe('text, json and markdown rendered as connections end', () => {
     expect(runCli(['analyze', file, '--port', '9']).stdout).toBe(renderText(report));
     expect(runCli(['analyze', file, '--port', '9', '--format', 'json']).stdout).toBe(renderJson(report));
     expect(runCli(['analyze', file, '--port', '9', '--format', 'markdown']).stdout).toBe(renderMarkdown(report));
+    expect(runCli(['analyze', file, '--port', '9', '--format', 'html']).stdout).toBe(renderHtml(report));
     expect(JSON.parse(renderJson(report)).connections).toEqual([]);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * `keepalive analyze`: one report in the format asked for. csv and jsonl stream as connections
- * end; text, json and markdown render each connection as it ends and write once the summary is
- * known (the same bytes as rendering the whole Report); html renders the whole Report (render.ts).
+ * end; text, json, markdown and html render each connection as it ends and write once the
+ * summary is known (the same bytes as rendering the whole Report). --separate renders whole
+ * Reports (render.ts).
  */
 import { analyze, analyzeInOrder, analyzeToReport } from '../analysis/analyze.js';
 import type { Report, Summary } from '../analysis/model.js';
@@ -112,14 +113,7 @@ export async function runAnalyze(a: AnalyzeArgs): Promise<number> {
     await streamCsv(a);
     return EXIT_OK;
   }
-  if (a.format === 'text' || a.format === 'json' || a.format === 'markdown') {
-    await writeHeld(a, a.format, color);
-    return EXIT_OK;
-  }
-  // The renderers are loaded only for the formats that need them (not for the streamed ones).
-  const { render } = await import('./render.js');
-  const report = await readReport(a.files, a.port, a.host, a.middleboxTimeout);
-  emit('-o', a.output, render(report, a.format, color));
+  await writeHeld(a, a.format, color);
   return EXIT_OK;
 }
 
@@ -127,13 +121,13 @@ export async function runAnalyze(a: AnalyzeArgs): Promise<number> {
 const HELD_PER_WRITE = 512;
 
 /**
- * text, json and markdown without --separate: the same bytes as rendering the whole report,
+ * text, json, markdown and html without --separate: the same bytes as rendering the whole report,
  * but each connection is rendered as it ends, so only its text waits for the summary that
  * heads the report (the report objects of a long capture would take many times the memory).
  * Nothing is written before the whole capture is read: a file that cannot be read at all
  * leaves no output file behind.
  */
-async function writeHeld(a: AnalyzeArgs, format: 'text' | 'json' | 'markdown', color: boolean): Promise<void> {
+async function writeHeld(a: AnalyzeArgs, format: 'text' | 'json' | 'markdown' | 'html', color: boolean): Promise<void> {
   const selection = { port: a.port, host: a.host, middleboxTimeout: a.middleboxTimeout };
   const stop = startProgress(a.files, { delayMs: progressDelay() });
   const out = new StreamOutput('-o', a.output);
@@ -145,6 +139,33 @@ async function writeHeld(a: AnalyzeArgs, format: 'text' | 'json' | 'markdown', c
       stop();
       warn(summary.warnings);
       await out.write(renderMarkdownFrom(summary, items));
+      return;
+    }
+    if (format === 'html') {
+      const { htmlConnection, htmlContent, htmlFrame, htmlStart, HTML_END } = await import('../report/html.js');
+      const piece = htmlConnection();
+      const { summary, items } = await collect(
+        analyzeInOrder(a.files, selection, (c) => {
+          const p = piece(c);
+          return { row: Buffer.from(p.row), section: Buffer.from(p.section) };
+        }),
+      );
+      stop();
+      warn(summary.warnings);
+      let parts: Buffer[] = [Buffer.from(htmlStart(htmlFrame(summary)))];
+      let size = 0;
+      for (const x of htmlContent(summary, items)) {
+        const b = typeof x === 'string' ? Buffer.from(x) : x;
+        parts.push(b);
+        size += b.length;
+        if (size >= 4 << 20) {
+          await out.write(Buffer.concat(parts));
+          parts = [];
+          size = 0;
+        }
+      }
+      parts.push(Buffer.from(HTML_END));
+      await out.write(Buffer.concat(parts));
       return;
     }
     if (format === 'json') {
