@@ -83,7 +83,7 @@ export async function readReport(files: string[], port: number | undefined, host
   } finally {
     stop();
   }
-  for (const w of report.summary.warnings) process.stderr.write(`keepalive: warning: ${w}\n`);
+  warn(report.summary.warnings);
   return report;
 }
 
@@ -101,7 +101,7 @@ export async function runAnalyze(a: AnalyzeArgs): Promise<number> {
     const { analyzeSeparately } = await import('../analysis/parallel.js');
     const { renderSeparate } = await import('./render.js');
     const reports = await analyzeSeparately(a.files, { port: a.port, host: a.host, middleboxTimeout: a.middleboxTimeout, jobs: a.jobs });
-    for (const r of reports) for (const w of r.summary.warnings) process.stderr.write(`keepalive: warning: ${w}\n`);
+    for (const r of reports) warn(r.summary.warnings);
     emit('-o', a.output, renderSeparate(reports, a.format, color));
     return EXIT_OK;
   }
@@ -117,8 +117,8 @@ export async function runAnalyze(a: AnalyzeArgs): Promise<number> {
   return EXIT_OK;
 }
 
-/** Connections' texts written per write call on the way out (a few MB of text each). */
-const HELD_PER_WRITE = 512;
+/** Bytes gathered for each write call on the way out. */
+const WRITE_BYTES = 4 << 20;
 
 /**
  * text, json, markdown and html without --separate: the same bytes as rendering the whole report,
@@ -152,20 +152,7 @@ async function writeHeld(a: AnalyzeArgs, format: 'text' | 'json' | 'markdown' | 
       );
       stop();
       warn(summary.warnings);
-      let parts: Buffer[] = [Buffer.from(htmlStart(htmlFrame(summary)))];
-      let size = 0;
-      for (const x of htmlContent(summary, items)) {
-        const b = typeof x === 'string' ? Buffer.from(x) : x;
-        parts.push(b);
-        size += b.length;
-        if (size >= 4 << 20) {
-          await out.write(Buffer.concat(parts));
-          parts = [];
-          size = 0;
-        }
-      }
-      parts.push(Buffer.from(HTML_END));
-      await out.write(Buffer.concat(parts));
+      await writeBatched(out, [htmlStart(htmlFrame(summary))], htmlContent(summary, items), [HTML_END]);
       return;
     }
     if (format === 'json') {
@@ -173,19 +160,14 @@ async function writeHeld(a: AnalyzeArgs, format: 'text' | 'json' | 'markdown' | 
       const { summary, items } = await collect(analyzeInOrder(a.files, selection, inUtf8(jsonConnection)));
       stop();
       warn(summary.warnings);
-      const count = items.length;
-      await out.write(jsonHead(summary));
-      await writeInChunks(out, items, ',', '\n');
-      await out.write(jsonTail(count));
+      await writeBatched(out, [jsonHead(summary)], separated(items, '\n', ',\n'), [jsonTail(items.length)]);
       return;
     }
     const { textConnection, textHead } = await import('../report/text.js');
     const { summary, items } = await collect(analyzeInOrder(a.files, selection, inUtf8(textConnection({ color }))));
     stop();
     warn(summary.warnings);
-    await out.write(textHead(summary, items.length, { color }));
-    await writeInChunks(out, items, '', '\n\n');
-    await out.write('\n');
+    await writeBatched(out, [textHead(summary, items.length, { color })], separated(items, '\n\n', '\n\n'), ['\n']);
   } finally {
     stop();
     out.close();
@@ -210,19 +192,34 @@ function inUtf8<A>(render: (x: A) => string): (x: A) => Buffer {
   return (x) => Buffer.from(render(x));
 }
 
-/** Each item after `before`, items after the first also after `between`; a few hundred per write. */
-async function writeInChunks(out: StreamOutput, items: Buffer[], between: string, before: string): Promise<void> {
-  const first = Buffer.from(before);
-  const next = Buffer.from(`${between}${before}`);
-  for (let i = 0; i < items.length; i += HELD_PER_WRITE) {
-    const parts: Buffer[] = [];
-    for (let k = i; k < items.length && k < i + HELD_PER_WRITE; k++) parts.push(k === 0 ? first : next, items[k]!);
-    await out.write(Buffer.concat(parts));
+/** The items in order, the first after `first`, each other one after `each`. */
+function* separated<T>(items: readonly T[], first: string, each: string): Generator<string | T> {
+  for (let i = 0; i < items.length; i++) {
+    yield i === 0 ? first : each;
+    yield items[i]!;
   }
-  // What is written need not wait any longer.
-  items.length = 0;
 }
 
+/** The pieces of every source in order, gathered into writes of about WRITE_BYTES. */
+async function writeBatched(out: StreamOutput, ...sources: Iterable<string | Buffer>[]): Promise<void> {
+  let parts: Buffer[] = [];
+  let size = 0;
+  for (const source of sources) {
+    for (const piece of source) {
+      const b = typeof piece === 'string' ? Buffer.from(piece) : piece;
+      parts.push(b);
+      size += b.length;
+      if (size >= WRITE_BYTES) {
+        await out.write(Buffer.concat(parts));
+        parts = [];
+        size = 0;
+      }
+    }
+  }
+  if (parts.length > 0) await out.write(Buffer.concat(parts));
+}
+
+/** The capture's warnings on standard error, one line each. */
 function warn(warnings: readonly string[]): void {
   for (const w of warnings) process.stderr.write(`keepalive: warning: ${w}\n`);
 }
@@ -238,7 +235,7 @@ async function streamJsonLines(a: AnalyzeArgs): Promise<void> {
     for (;;) {
       const r = await it.next();
       if (r.done) {
-        for (const w of r.value.warnings) process.stderr.write(`keepalive: warning: ${w}\n`);
+        warn(r.value.warnings);
         await out.write(`${JSON.stringify({ version: 1, summary: r.value })}\n`);
         break;
       }
@@ -267,7 +264,7 @@ async function streamCsv(a: AnalyzeArgs): Promise<void> {
       if (r.done) {
         stop();
         if (head !== '') await out.write(head);
-        for (const w of r.value.warnings) process.stderr.write(`keepalive: warning: ${w}\n`);
+        warn(r.value.warnings);
         break;
       }
       if (r.value.length > 0) {
