@@ -7,11 +7,12 @@
  * The per-packet state of every open connection lives in one slab of doubles (a fixed record
  * per slot) and its 4-tuple in a slab of 32-bit words, found through a chained hash table of
  * slot numbers; timing samples (TimingTable) and heartbeat candidates (heartbeat.ts) live in
- * slabs of their own: the heartbeat rings wholly, the timing rings (keepalive probes only) up to
- * four values, longer ones in arrays of at most 256 (bounded.ts, InlineRings). A packet reads and writes typed arrays only and allocates nothing; the probe
- * records of the report's list are the one object per probe, and only when a list is wanted. A
- * finished connection is handed to `onConnection` in one `Connection` object filled anew each
- * time, so finishing one allocates nothing either.
+ * slabs of their own: the heartbeat rings wholly, the timing rings (keepalive probes only) up
+ * to four values, longer ones in arrays of at most 256 (bounded.ts, InlineRings). A packet
+ * reads and writes typed arrays only and allocates nothing; the probe records of the report's
+ * list are the one object per probe, and only when a list is wanted. A finished connection is
+ * handed to `onConnection` in one `Connection` object filled anew each time, so finishing one
+ * allocates nothing either.
  */
 import { ACK, FIN, RST, SYN, type Segment } from '../decode/segment.js';
 import { formatEndpoint } from '../decode/segment.js';
