@@ -106,6 +106,55 @@ describe('gzip, stdin and several files', () => {
   });
 });
 
+describe('the same packets in two files', () => {
+  const dir = tempDir();
+  const pcap = fixture('shared/linux-alive.pcap');
+  const pcapng = fixture('shared/linux-alive.pcapng');
+  /** What a connection's report says, without its times (the copy kept has µs or ns ones). */
+  const gist = (c: { verdict: string; firstFrame: number; lastFrame: number; packets: number; probes: { frame: number; reply: { kind: string; frame: number } | null }[] }) => ({
+    verdict: c.verdict,
+    frames: [c.firstFrame, c.lastFrame, c.packets],
+    probes: c.probes.map((p) => [p.frame, p.reply?.kind, p.reply?.frame]),
+  });
+
+  it.each([
+    [pcap, pcapng],
+    [pcapng, pcap],
+  ])('%s with %s (one recording, two formats): each packet analysed once, numbered as in one file', (a, b) => {
+    const one = JSON.parse(runCli(['analyze', pcap, '--format', 'json']).stdout);
+    const r = runCli(['analyze', a, b, '--format', 'json']);
+    expect(r.status).toBe(0);
+    const both = JSON.parse(r.stdout);
+    expect(one.connections.map(gist)).toEqual([{ verdict: 'alive', frames: [11, 33, 18], probes: [[17, 'ack', 18], [19, 'ack', 20], [22, 'ack', 23], [25, 'ack', 26], [27, 'ack', 30]] }]);
+    expect(both.connections.map(gist)).toEqual(one.connections.map(gist));
+    expect(both.summary.packets).toBe(33);
+    expect(both.summary.keepaliveProbes).toBe(5);
+    expect(both.summary.warnings).toHaveLength(1);
+    expect(both.summary.warnings[0]).toMatch(/^\S+linux-alive\.pcap(ng)?: byte \d+: 33 of its frames are also in \S+linux-alive\.pcap(ng)? \(same bytes, within a microsecond/);
+    expect(r.stderr).toContain('33 of its frames are also in');
+  });
+
+  it('skips only the copies: an overlap is analysed once, other packets at the same times are kept', async () => {
+    const frames = keepaliveConversation(false);
+    const whole = writePcap(join(dir, 'whole.pcap'), 1, frames, { nanosecond: true });
+    // Frames 3-8 again, as a second capture of the same link started late and stopped early.
+    const overlap = writePcap(join(dir, 'overlap.pcap'), 1, frames.slice(2, 8));
+    // Another connection's frames at exactly the same times: not copies.
+    const other = writePcap(join(dir, 'other.pcap'), 1, keepaliveConversation(false, 1_763_000_000, 5000), { nanosecond: true });
+    const single = await ourFrames([whole]);
+    expect(await ourFrames([whole, overlap])).toEqual(single);
+    expect(await ourFrames([overlap, whole])).toEqual(single.map((f, i) => (i >= 2 && i < 8 ? { ...f, time: f.time.slice(0, -3) + '000' } : f)));
+    const three = await ourFrames([whole, overlap, other]);
+    expect(three).toHaveLength(24);
+    expect(three.map((f) => f.number)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+    const r = runCli(['analyze', whole, overlap, other, '--format', 'json']);
+    const report = JSON.parse(r.stdout);
+    expect(report.summary.packets).toBe(24);
+    expect(report.connections).toHaveLength(2);
+    expect(report.summary.warnings).toEqual([expect.stringMatching(/overlap\.pcap: byte 24: 6 of its frames are also in \S+whole\.pcap/)]);
+  });
+});
+
 function linkFrameOf(f: { ip: Uint8Array; outbound: boolean }): Uint8Array {
   return linkFrame(1, f.ip, { outbound: f.outbound });
 }

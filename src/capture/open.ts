@@ -112,6 +112,12 @@ export async function openCapture(path: string, stdin?: AsyncIterable<Buffer>): 
  * numbers the frames of a merged file; it runs synchronously, frame after frame, on the bytes
  * already read. The generator yields each time it is about to wait for more bytes, so a
  * consumer can hand on what the frames produced; its return value is the frame count.
+ *
+ * A frame of another file within a microsecond of the frame just taken, with the same bytes,
+ * is the same packet seen again (one capture given twice, as pcap and pcapng say, or two
+ * captures of one interface; a microsecond because a pcap file keeps only microseconds of a
+ * nanosecond clock): it is skipped, takes no frame number, and its file gets a warning with
+ * the count.
  */
 export async function* readFrames(
   files: readonly CaptureFile[],
@@ -119,6 +125,7 @@ export async function* readFrames(
 ): AsyncGenerator<void, number> {
   const heads = files.map(() => newFrame());
   const live = files.map(() => false);
+  const copies = new Copies(files.length);
   let frameNumber = 0;
   const advance = async (i: number): Promise<boolean> => {
     const file = files[i]!;
@@ -154,10 +161,58 @@ export async function* readFrames(
       if (a.tsSec < m.tsSec || (a.tsSec === m.tsSec && a.tsNsec < m.tsNsec)) pick = i;
     }
     if (pick < 0) break;
-    onFrame(heads[pick]!, ++frameNumber);
-    if (files[pick]!.next(heads[pick]!)) continue;
+    const taken = heads[pick]!;
+    onFrame(taken, ++frameNumber);
+    for (let j = 0; j < files.length; j++) {
+      if (j === pick || !live[j] || !sameFrame(heads[j]!, taken)) continue;
+      copies.note(j, pick, heads[j]!.fileOffset);
+      if (!files[j]!.next(heads[j]!)) {
+        yield;
+        live[j] = await advance(j);
+      }
+    }
+    if (files[pick]!.next(taken)) continue;
     yield;
     live[pick] = await advance(pick);
   }
+  copies.warn(files);
   return frameNumber;
+}
+
+/** Within a microsecond, same lengths, link type and bytes: the same packet captured twice. */
+function sameFrame(a: Frame, b: Frame): boolean {
+  return (
+    Math.abs((a.tsSec - b.tsSec) * 1e9 + (a.tsNsec - b.tsNsec)) < 1000 && a.capLen === b.capLen && a.origLen === b.origLen && a.linkType === b.linkType &&
+    compareBytes.call(a.data, b.data, b.offset, b.offset + b.capLen, a.offset, a.offset + a.capLen) === 0
+  );
+}
+
+/** Buffer's ranged compare (native, no views made), applied to any Uint8Array. */
+const compareBytes = Buffer.prototype.compare as (this: Uint8Array, target: Uint8Array, targetStart: number, targetEnd: number, sourceStart: number, sourceEnd: number) => number;
+
+/** How many frames each pair of files had in common, and where the first skipped copy was. */
+class Copies {
+  private readonly count = new Map<number, number>();
+  private readonly first = new Map<number, { file: number; offset: number }>();
+
+  constructor(private readonly files: number) {}
+
+  note(copy: number, of: number, fileOffset: number): void {
+    const key = Math.min(copy, of) * this.files + Math.max(copy, of);
+    const n = this.count.get(key) ?? 0;
+    if (n === 0) this.first.set(key, { file: copy, offset: fileOffset });
+    this.count.set(key, n + 1);
+  }
+
+  warn(files: readonly CaptureFile[]): void {
+    for (const [key, n] of this.count) {
+      const first = this.first.get(key)!;
+      const pair = [Math.floor(key / this.files), key % this.files];
+      const other = files[pair[0] === first.file ? pair[1]! : pair[0]!]!;
+      files[first.file]!.warnings.push(
+        `${files[first.file]!.name}: byte ${first.offset}: ${n} of its frames are also in ${other.name} (same bytes, within a microsecond: ` +
+          `the same packets captured twice); each was analysed once, and the second copy took no frame number`,
+      );
+    }
+  }
 }
