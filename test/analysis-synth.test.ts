@@ -37,6 +37,25 @@ describe('synthesized keepalive scenarios', () => {
     expect(s.interval).toBeCloseTo(1, 3);
     expect(s.count).toBe(10);
     expect(s.defaults).toBe('windows');
+    // TCP_USER_TIMEOUT is Linux's: no range for a Windows prober.
+    expect(s.userTimeout).toBeNull();
+    expect(s.notes.join(' ')).not.toContain('TCP_USER_TIMEOUT');
+  });
+
+  it('a Linux prober that gives up after one probe: any TCP_USER_TIMEOUT up to the RST would', async () => {
+    // The first probe goes out whatever the user timeout (Linux checks it only once a probe is
+    // out), so the range starts at 0; it ends at the RST, 30 + 10 s after the peer's last data.
+    const c = conv().handshake().data(false, 120, 0.05);
+    c.probe(true, 30, 'none');
+    c.rst(true, 10);
+    const { file, report, events } = await run(c.frames);
+    expect(framesOf(events, 'probe')).toEqual(tsharkFrames(file, 'tcp.analysis.keep_alive'));
+    const s = report.connections[0]!.keepalive.client!;
+    expect(report.connections[0]!.verdict).toBe('dead');
+    expect(s.count).toBe(1);
+    expect(s.userTimeout!.above).toBe(0);
+    expect(s.userTimeout!.atMost).toBeCloseTo(40, 3);
+    expect(s.notes).toContain('not necessarily TCP_KEEPCNT 1: a TCP_USER_TIMEOUT up to 40 s (from the last segment received) stops Linux probing here too, whatever TCP_KEEPCNT is');
   });
 
   it('Linux defaults 7200/75/9 are recognised; a dead peer goes unnoticed 7200 + 9 × 75 s', async () => {

@@ -99,7 +99,11 @@ describe('evaluate(report, expectations): the judgement itself', () => {
     expect(o.ok).toBe(false);
     expect(o.results[0]!.message).toBe(`observed ${deadSeen.idle}, expected 5 s ± 10 %`);
     expect(o.results[1]!.message).toBe(`observed ${deadSeen.interval}, expected 5 s ± 10 %`);
-    expect(o.results[2]!.message).toBe('observed 3, expected 9');
+    // Fewer probes than expected: a TCP_USER_TIMEOUT would do that too; the message says which.
+    const u = dead.connections[0]!.keepalive.client!.userTimeout!;
+    expect(u.above).toBeGreaterThan(5);
+    expect(u.atMost).toBeLessThan(7.1);
+    expect(o.results[2]!.message).toMatch(/^observed 3, expected 9; a TCP_USER_TIMEOUT over 5\.04 s and up to 7\.06 s \(from the last segment received\) stops Linux probing here too, whatever TCP_KEEPCNT is$/);
   });
 
   it('interval and count are not observable when every probe was answered; --strict fails them', async () => {
@@ -111,6 +115,19 @@ describe('evaluate(report, expectations): the judgement itself', () => {
     expect(evaluate(alive, { interval: 1, strict: true }).ok).toBe(false);
     // Answered probes every ~1 s bound the interval from above: 5 s cannot be.
     expect(evaluate(alive, { interval: 5 }).results[0]!.status).toBe('fail');
+  });
+
+  it('a TCP_USER_TIMEOUT that ended probing before TCP_KEEPCNT: the recorded timeout is in the range given', async () => {
+    // Recorded with idle 1 s, interval 2 s, count 9 and TCP_USER_TIMEOUT 6 s: 3 probes, then RST.
+    const ut = await load('user-timeout', fixture('ka-user-timeout.pcap'));
+    const s = ut.connections[0]!.keepalive.client!;
+    expect(s.count).toBe(3);
+    expect(s.userTimeout!.above).toBeLessThan(6);
+    expect(s.userTimeout!.atMost).toBeGreaterThanOrEqual(6);
+    const o = evaluate(ut, { idle: 1, interval: 2, count: 9 });
+    expect(o.results.map((r) => r.status)).toEqual(['pass', 'pass', 'fail']);
+    expect(o.results[2]!.message).toMatch(/^observed 3, expected 9; a TCP_USER_TIMEOUT over 5\.0\d s and up to 7\.0\d s /);
+    expect(evaluate(ut, { count: 3 }).results[0]!.message).toBe('observed 3, expected 3');
   });
 
   it('a count lower bound above the expected count is a real failure', async () => {

@@ -13,6 +13,8 @@ interface TruthSettings {
   idle: number;
   interval?: number;
   count?: number;
+  /** TCP_USER_TIMEOUT (s), when the recording set it: then it, not `count`, ends probing. */
+  userTimeout?: number;
 }
 interface Truth {
   scenario: string;
@@ -132,8 +134,18 @@ describe.each(truths.map((t) => [t.scenario, t] as const))('%s', (_name, truth) 
 function checkSettings(g: KeepaliveSettings, w: TruthSettings, verdict: string, side: string): void {
   if (g.idle !== null) expect(within(g.idle, w.idle), `${side} idle ${g.idle} vs ${w.idle}`).toBe(true);
   if (g.interval !== null && w.interval !== undefined) expect(within(g.interval, w.interval), `${side} interval ${g.interval} vs ${w.interval}`).toBe(true);
-  if (g.count !== null) expect(g.count).toBe(w.count);
-  if (w.count !== undefined && g.countAtLeast !== null) expect(g.countAtLeast).toBeLessThanOrEqual(w.count);
+  if (w.userTimeout !== undefined) {
+    // The count is where the user timeout stopped probing, and the range must hold the timeout.
+    expect(g.count, `${side} gave up`).not.toBeNull();
+    expect(g.count!).toBeLessThan(w.count!);
+    expect(g.userTimeout!.above).toBeLessThan(w.userTimeout);
+    expect(g.userTimeout!.atMost).toBeGreaterThanOrEqual(w.userTimeout);
+  } else if (g.count !== null) {
+    expect(g.count).toBe(w.count);
+    // Whatever the count, a user timeout in the range would have looked the same.
+    if (g.style === 'linux') expect(g.userTimeout!.atMost).toBeGreaterThan(g.userTimeout!.above);
+  }
+  if (w.count !== undefined && w.userTimeout === undefined && g.countAtLeast !== null) expect(g.countAtLeast).toBeLessThanOrEqual(w.count);
   if (verdict === 'dead' && g.count !== null) {
     expect(within(g.interval, w.interval!)).toBe(true);
   }

@@ -24,6 +24,7 @@ function settings(over: Partial<KeepaliveSettings> = {}): KeepaliveSettings {
     intervalAtMost: null,
     count: null,
     countAtLeast: 1,
+    userTimeout: null,
     style: 'linux',
     defaults: 'linux',
     confidence: { idle: 'high', interval: 'none', count: 'none' },

@@ -87,7 +87,7 @@ function within(actual: number | null | undefined, expected: number, tolerance =
 
 function settings(over: Partial<KeepaliveSettings> = {}): KeepaliveSettings {
   return {
-    idle: 1.02, interval: null, intervalAtMost: 1.02, count: null, countAtLeast: null, style: 'linux', defaults: null,
+    idle: 1.02, interval: null, intervalAtMost: 1.02, count: null, countAtLeast: null, userTimeout: null, style: 'linux', defaults: null,
     confidence: { idle: 'medium', interval: 'none', count: 'none' }, probes: 2, acked: 2, unanswered: 0,
     samples: { idle: 1, interval: 0, afterAnswer: 1 }, unknown: {}, notes: [], ...over,
   };

@@ -18,6 +18,7 @@ Spec (JSON):
    "listeners": [ {                              # server role
        "addr": "10.77.0.2", "port": 9001,
        "keepalive": {"idle": 3, "interval": 1, "count": 3} | null,   # on accepted sockets
+                                  # (+ "user_timeout": seconds: TCP_USER_TIMEOUT as well)
        "rcvbuf": 2048,            # SO_RCVBUF on the listener, set before listen()
        "sndbuf": null,
        "read": true,              # false: never read (receive window closes)
@@ -146,6 +147,9 @@ def set_keepalive(sock, ka):
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, int(ka['idle']))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, int(ka['interval']))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, int(ka['count']))
+    if ka.get('user_timeout'):
+        # Linux: when set, it (not TCP_KEEPCNT) decides when unanswered probes end the connection
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, int(float(ka['user_timeout']) * 1000))
 
 
 def apply_common_opts(sock, spec, family):

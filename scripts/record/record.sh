@@ -32,7 +32,7 @@ BPFDIR=$WORK/bpf
 TCPDUMP=(tcpdump -Z root -U --immediate-mode -n)
 
 ALL_SCENARIOS=(fmt-basic fmt-ipv6 fmt-vlan fmt-qinq fmt-multi-if fmt-ipv4-options fmt-ipv6-exthdr
-  fmt-ipv4-frag ka-alive ka-dead ka-reset ka-both-ends ka-data-restarts ka-ipv6 ka-many
+  fmt-ipv4-frag ka-alive ka-dead ka-user-timeout ka-reset ka-both-ends ka-data-restarts ka-ipv6 ka-many
   ka-zero-window ka-midstream ka-seq-wrap ka-seq-wrap-edge
   hb-pingpong hb-oneway hb-bursts hb-with-keepalive hb-silent)
 
@@ -532,16 +532,19 @@ EOF
   finalize ka-alive
 }
 
-sc_ka-dead() {
+# dead_peer NAME CLIENT SERVER KEEPALIVE: the client sends 120 B (echoed), then from t0+0.5 the
+# server's replies are blackholed; the capture stops at t0+8.6. Sets ERRNO to what the client
+# application saw.
+dead_peer() {
+  local name=$1 c=$2 s=$3 keepalive=$4
   setup_pair
-  local c=10.77.0.1:41002 s=10.77.0.2:9102
-  ka_capture ka-dead
+  ka_capture "$name"
   set_t0 1.0
   cat >"$WORK/server.json" <<EOF
-{"t0": $T0, "end": 12, "listeners": [{"addr": "10.77.0.2", "port": 9102, "echo": true}]}
+{"t0": $T0, "end": 12, "listeners": [{"addr": "10.77.0.2", "port": ${s##*:}, "echo": true}]}
 EOF
   cat >"$WORK/client.json" <<EOF
-{"t0": $T0, "end": 12, "connections": [{"id": "c", "bind": "$c", "connect": "$s", "keepalive": $(ka 1 2 3),
+{"t0": $T0, "end": 12, "connections": [{"id": "c", "bind": "$c", "connect": "$s", "keepalive": $keepalive,
  "actions": [{"t": 0.05, "do": "send", "bytes": 120}]}]}
 EOF
   peer "$NSB" server "$WORK/server.json" server
@@ -549,13 +552,29 @@ EOF
   at 0.5 ip -n "$NSB" route add blackhole 10.77.0.1/32
   sleep_until 8.6
   cap_stop
-  local err
-  err=$(grep '"error"' "$WORK/client.log" | head -1 | $PY -c 'import json,sys; d=sys.stdin.read().strip(); print(json.loads(d)["errno"] if d else "none")')
-  echo "[$(conn_json "$c" "$s" "$(ka 1 2 3)" null dead "client sent 120 B at @{0.05}, server echoed; at @{0.5} the server's replies were blackholed (ip route add blackhole 10.77.0.1/32 in kafx-b): 3 unanswered probes 2 s apart, then the client's RST one interval after the last probe (client application saw $err)" '{"minProbes": {"client": 3}, "maxProbes": {"client": 3}, "syn": true}')]" >"$WORK/conns.json"
+  ERRNO=$(grep '"error"' "$WORK/client.log" | head -1 | $PY -c 'import json,sys; d=sys.stdin.read().strip(); print(json.loads(d)["errno"] if d else "none")')
+}
+DEAD_EVENTS="client sent 120 B at @{0.05}, server echoed; at @{0.5} the server's replies were blackholed (ip route add blackhole 10.77.0.1/32 in kafx-b)"
+DEAD_NOTE="The server kernel still receives the probes but its ACKs are dropped by a blackhole route in kafx-b, so on the wire the peer is silent."
+
+sc_ka-dead() {
+  local c=10.77.0.1:41002 s=10.77.0.2:9102
+  dead_peer ka-dead "$c" "$s" "$(ka 1 2 3)"
+  echo "[$(conn_json "$c" "$s" "$(ka 1 2 3)" null dead "$DEAD_EVENTS: 3 unanswered probes 2 s apart, then the client's RST one interval after the last probe (client application saw $ERRNO)" '{"minProbes": {"client": 3}, "maxProbes": {"client": 3}, "syn": true}')]" >"$WORK/conns.json"
   write_meta name=ka-dead files=ka-dead.pcap tool=tcpdump command="$(cmd_of k)" conns=@"$WORK/conns.json" \
     summary='peer vanishes: idle 1 s, interval 2 s, count 3: 3 unanswered probes then the prober RST' \
-    notes="$KA_NOTE The server kernel still receives the probes but its ACKs are dropped by a blackhole route in kafx-b, so on the wire the peer is silent."
+    notes="$KA_NOTE $DEAD_NOTE"
   finalize ka-dead
+}
+
+sc_ka-user-timeout() {
+  local c=10.77.0.1:41012 s=10.77.0.2:9112
+  dead_peer ka-user-timeout "$c" "$s" '{"idle": 1, "interval": 2, "count": 9, "user_timeout": 6}'
+  echo "[$(conn_json "$c" "$s" '{"idle": 1, "interval": 2, "count": 9, "userTimeout": 6}' null dead "$DEAD_EVENTS: probes 2 s apart from 1 s after the last segment received; at the first timer tick 6 s or more after it the client sent its RST, after 3 probes instead of TCP_KEEPCNT 9, because TCP_USER_TIMEOUT is 6 s (client application saw $ERRNO)" '{"minProbes": {"client": 3}, "maxProbes": {"client": 3}, "syn": true}')]" >"$WORK/conns.json"
+  write_meta name=ka-user-timeout files=ka-user-timeout.pcap tool=tcpdump command="$(cmd_of k)" conns=@"$WORK/conns.json" \
+    summary='peer vanishes; idle 1 s, interval 2 s, count 9 and TCP_USER_TIMEOUT 6 s: the user timeout, not the count, ends probing after 3 probes' \
+    notes="$KA_NOTE $DEAD_NOTE The client socket also sets TCP_USER_TIMEOUT 6000 ms: Linux then ignores TCP_KEEPCNT and gives up at the first keepalive timer tick at least 6 s after the last segment received, once a probe is out (tcp_keepalive_timer). On the wire this is the same as count 3 without a user timeout."
+  finalize ka-user-timeout
 }
 
 sc_ka-reset() {

@@ -110,6 +110,12 @@ export class Direction {
   /** Unanswered probes before this side gave up with an RST; -1 when not seen. */
   gaveUpAfter = -1;
   gaveUpFrame = 0;
+  /**
+   * When it gave up: seconds from the last segment it received to its RST, and to the last
+   * probe before that RST (NaN when it received nothing in the capture).
+   */
+  gaveUpElapsed = Number.NaN;
+  lastProbeElapsed = Number.NaN;
   zeroWindowProbes = 0;
   emptyProbes = 0;
   oneByteProbes = 0;
@@ -240,7 +246,9 @@ const D_RESET_PROBE_FRAME = 24;
 const D_RESET_REPLY_FRAME = 25;
 const D_PENDING_SEQ = 26;
 const D_PENDING_FRAME = 27;
-const D_STRIDE = 28;
+const D_GAVE_UP_ELAPSED = 28; // at the give-up: seconds since this side last received a segment (NaN: none seen)
+const D_GAVE_UP_PROBE_ELAPSED = 29; // and from then to the last probe before the give-up
+const D_STRIDE = 30;
 const DIR_B = DIR_A + D_STRIDE;
 const STRIDE = DIR_B + D_STRIDE;
 
@@ -607,6 +615,9 @@ export class Tracker {
         S[sd + D_FATE] = FATE_DEAD;
         S[sd + D_GAVE_UP_AFTER] = S[sd + D_PROBE_ORDINAL]!;
         S[sd + D_GAVE_UP_FRAME] = seg.frameNumber;
+        // What a TCP_USER_TIMEOUT would have to be to end probing at this tick (inferSettings).
+        S[sd + D_GAVE_UP_ELAPSED] = t - S[sd + D_LAST_ACTIVITY]!;
+        S[sd + D_GAVE_UP_PROBE_ELAPSED] = S[sd + D_LAST_PROBE_T]! - S[sd + D_LAST_ACTIVITY]!;
         this.timings.add(si, INTERVAL, t - S[sd + D_LAST_PROBE_T]!);
         this.pending[si] = null;
         S[sd + D_PENDING] = 0;
@@ -813,6 +824,8 @@ export class Tracker {
     dir.fate = S[d + D_FATE]!;
     dir.gaveUpAfter = S[d + D_GAVE_UP_AFTER]!;
     dir.gaveUpFrame = S[d + D_GAVE_UP_FRAME]!;
+    dir.gaveUpElapsed = dir.gaveUpAfter > 0 ? S[d + D_GAVE_UP_ELAPSED]! : Number.NaN;
+    dir.lastProbeElapsed = dir.gaveUpAfter > 0 ? S[d + D_GAVE_UP_PROBE_ELAPSED]! : Number.NaN;
     dir.zeroWindowProbes = S[d + D_ZERO_WINDOW]!;
     dir.emptyProbes = S[d + D_EMPTY]!;
     dir.oneByteProbes = S[d + D_ONE_BYTE]!;

@@ -42,6 +42,14 @@ export interface KeepaliveSettings {
   count: number | null;
   /** The most unanswered-then-continued probes seen in a row: a lower bound on the count. */
   countAtLeast: number | null;
+  /**
+   * When a Linux prober gave up (`count` known): the TCP_USER_TIMEOUT values that would have
+   * ended probing at the same point, whatever TCP_KEEPCNT is (Linux gives up at the first timer
+   * tick at least that long after the last segment received, once a probe is out): over
+   * `above` (seconds from that segment to the last probe; 0 when it gave up after one) up to
+   * `atMost` (to the RST). Null otherwise.
+   */
+  userTimeout: { above: number; atMost: number } | null;
   style: 'linux' | 'windows' | 'mixed';
   /** Known operating-system defaults the observed values match, if any. */
   defaults: 'linux' | 'windows' | 'macos' | null;

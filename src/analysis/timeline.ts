@@ -87,6 +87,12 @@ function clearlyLonger(x: number, than: number): boolean {
   return x > than * 1.1 + 0.01;
 }
 
+/** The user timeouts that end probing where a prober gave up, in words. */
+export function userTimeoutText(u: { above: number; atMost: number }): string {
+  const range = u.above > 0 ? `over ${secs(u.above)} and up to ${secs(u.atMost)}` : `up to ${secs(u.atMost)}`;
+  return `a TCP_USER_TIMEOUT ${range} (from the last segment received) stops Linux probing here too, whatever TCP_KEEPCNT is`;
+}
+
 export function inferSettings(dir: Direction): KeepaliveSettings | null {
   if (dir.probes === 0) return null;
   const fresh = dir.idleSamples;
@@ -144,6 +150,16 @@ export function inferSettings(dir: Direction): KeepaliveSettings | null {
         ? `the capture ended after ${dir.probeOrdinal} unanswered probe(s), before the prober gave up`
         : 'the prober never gave up within the capture';
   }
+  const style = dir.oneByteProbes === 0 ? 'linux' : dir.emptyProbes === 0 ? 'windows' : 'mixed';
+  // Linux gives up when TCP_USER_TIMEOUT (if set) has passed since the last segment received,
+  // checked at each keepalive tick once a probe is out (tcp_keepalive_timer), and then ignores
+  // TCP_KEEPCNT: the same wire as a count. Seen on the ka-user-timeout recording.
+  let userTimeout: KeepaliveSettings['userTimeout'] = null;
+  if (count !== null && style === 'linux' && Number.isFinite(dir.gaveUpElapsed)) {
+    const above = count >= 2 && Number.isFinite(dir.lastProbeElapsed) ? roundSeconds(dir.lastProbeElapsed) : 0;
+    userTimeout = { above, atMost: roundSeconds(dir.gaveUpElapsed) };
+    notes.push(`not necessarily TCP_KEEPCNT ${count}: ${userTimeoutText(userTimeout)}`);
+  }
   const idleR = idle === null ? null : roundSeconds(idle);
   const intervalR = interval === null ? null : roundSeconds(interval);
   let defaults: KeepaliveSettings['defaults'] = null;
@@ -155,13 +171,13 @@ export function inferSettings(dir: Direction): KeepaliveSettings | null {
       break;
     }
   }
-  const style = dir.oneByteProbes === 0 ? 'linux' : dir.emptyProbes === 0 ? 'windows' : 'mixed';
   return {
     idle: idleR,
     interval: intervalR,
     intervalAtMost,
     count,
     countAtLeast: dir.maxOrdinal > 0 ? dir.maxOrdinal : null,
+    userTimeout,
     style,
     defaults,
     confidence: { idle: idleConfidence, interval: intervalConfidence, count: count !== null ? 'high' : 'none' },

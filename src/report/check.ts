@@ -3,6 +3,7 @@
  * observed keepalive match what was expected? Shared by `keepalive check` and the vitest matcher.
  */
 import type { ConnectionReport, KeepaliveSettings, Report, Side } from '../analysis/model.js';
+import { userTimeoutText } from '../analysis/timeline.js';
 import { countText, seconds } from './units.js';
 
 export type Expect = 'idle' | 'interval' | 'count';
@@ -104,7 +105,9 @@ function judge(settings: KeepaliveSettings, what: Expect, expected: number, tol:
   if (what === 'count') {
     if (settings.count !== null) {
       const ok = settings.count === expected;
-      return { status: ok ? 'pass' : 'fail', observed: settings.count, message: `observed ${settings.count}, expected ${expected}` };
+      // Fewer probes than TCP_KEEPCNT is what a TCP_USER_TIMEOUT does: say which would.
+      const hint = !ok && settings.userTimeout !== null ? `; ${userTimeoutText(settings.userTimeout)}` : '';
+      return { status: ok ? 'pass' : 'fail', observed: settings.count, message: `observed ${settings.count}, expected ${expected}${hint}` };
     }
     // The prober kept going after more unanswered probes than expected: a real contradiction.
     if (settings.countAtLeast !== null && settings.countAtLeast > expected) {
