@@ -13,7 +13,7 @@ import { recordArgs } from '../src/cli/record.js';
 import { RecordError } from '../src/record/errors.js';
 import { PEER_PY } from '../src/record/peer.js';
 import { recordScenario, validateKnobs, type RecordResult } from '../src/record/record.js';
-import { plan, SCENARIOS, type Scenario } from '../src/record/scenarios.js';
+import { plan, probesBeforeGivingUp, SCENARIOS, type Scenario } from '../src/record/scenarios.js';
 import { CLI, collectOutput, hasTshark, ROOT, tsharkFields } from './helpers.js';
 import { tempDir } from './synth-helpers.js';
 
@@ -63,7 +63,27 @@ describe('record: settings and plans', () => {
     expect(() => validateKnobs({ idle: 1.5, interval: 1, count: 3 })).toThrow(RecordError);
     expect(() => validateKnobs({ idle: 1, interval: 1, count: 128 })).toThrow(/--count: 128 is not possible/);
     expect(() => recordArgs({ scenario: 'alive', idle: '1500ms', interval: '1s', count: '3' })).toThrow("--idle: '1500ms' is not possible: the socket option takes whole seconds (1s to 32767s)");
-    expect(recordArgs({ scenario: 'alive', idle: '2s', interval: '1m', count: '5', format: 'text', color: 'never' })).toMatchObject({ idle: 2, interval: 60, count: 5 });
+    expect(recordArgs({ scenario: 'alive', idle: '2s', interval: '1m', count: '5', format: 'text', color: 'never' })).toMatchObject({ idle: 2, interval: 60, count: 5, userTimeout: undefined });
+    expect(recordArgs({ scenario: 'dead-peer', idle: '1s', interval: '1s', count: '9', 'user-timeout': '5500ms' }).userTimeout).toBe(5.5);
+    expect(() => recordArgs({ scenario: 'dead-peer', idle: '1s', interval: '1s', count: '9', 'user-timeout': '0.5ms' })).toThrow("--user-timeout: '0.5ms' is not possible: TCP_USER_TIMEOUT takes whole milliseconds");
+    expect(() => validateKnobs({ idle: 1, interval: 1, count: 3, userTimeout: 0.0005 })).toThrow(/--user-timeout: 0.0005 s is not possible/);
+  });
+
+  it('TCP_USER_TIMEOUT, not TCP_KEEPCNT, decides how many probes a dead peer gets', async () => {
+    // As recorded in fixtures/ka-user-timeout.pcap: idle 1, interval 2, count 9, user timeout 6 s.
+    expect(probesBeforeGivingUp({ idle: 1, interval: 2, count: 9, userTimeout: 6 })).toBe(3);
+    expect(probesBeforeGivingUp({ idle: 1, interval: 2, count: 9 })).toBe(9);
+    // A tick exactly at the user timeout gives up (timers only fire late); the first probe always goes out.
+    expect(probesBeforeGivingUp({ idle: 1, interval: 1, count: 9, userTimeout: 3 })).toBe(2);
+    expect(probesBeforeGivingUp({ idle: 5, interval: 1, count: 9, userTimeout: 1 })).toBe(1);
+    // A user timeout beyond the count's reach lets the prober go on past TCP_KEEPCNT (seen with
+    // `keepalive record --scenario dead-peer --count 3 --user-timeout 6s`: 5 probes).
+    expect(probesBeforeGivingUp({ idle: 1, interval: 1, count: 3, userTimeout: 10 })).toBe(9);
+    const p = plan('dead-peer', { idle: 1, interval: 1, count: 9, userTimeout: 5 });
+    expect(p.expected).toMatch(/^DEAD: 4 unanswered probes 1 s apart .*TCP_USER_TIMEOUT 5 s, not TCP_KEEPCNT 9, decides/);
+    expect(p.end).toBeLessThan(plan('dead-peer', { idle: 1, interval: 1, count: 9 }).end);
+    const err = (await recordScenario({ scenario: 'zero-window', idle: 1, interval: 1, count: 3, userTimeout: 5 }).catch((e: unknown) => e)) as RecordError;
+    expect(`${err.kind}: ${err.message}`).toMatch(/^usage: --user-timeout: not with the zero-window scenario/);
   });
 
   it('every plan is bounded in time, and its route changes happen before the first probe or after the data', () => {
@@ -129,6 +149,21 @@ describe.skipIf(!isRoot || !capBuilt)('record: every scenario, for real (root)',
     within(c.keepalive.client!.idle, 1);
     within(c.keepalive.client!.interval, 2);
     expect(peerErrors(r, 'client')).toEqual(['ETIMEDOUT']);
+  });
+
+  it('dead-peer with TCP_USER_TIMEOUT 2.5 s and count 1: 2 probes, and the report names a range holding 2.5 s', async () => {
+    // More probes than TCP_KEEPCNT (fixtures/ka-user-timeout.pcap shows fewer): the count is ignored.
+    const r = await recordScenario({ scenario: 'dead-peer', idle: 1, interval: 1, count: 1, userTimeout: 2.5, write: join(dir, 'dead-peer-ut.pcapng') });
+    expect(r.file).toBe(join(dir, 'dead-peer-ut.pcapng'));
+    const c = only(r.report);
+    expect(c.verdict).toBe('dead');
+    expect(c.probes.map((p) => p.reply.kind)).toEqual(['none', 'none']);
+    const k = c.keepalive.client!;
+    expect(k.count).toBe(2);
+    expect(k.userTimeout!.above).toBeLessThan(2.5);
+    expect(k.userTimeout!.atMost).toBeGreaterThanOrEqual(2.5);
+    expect(peerErrors(r, 'client')).toEqual(['ETIMEDOUT']);
+    expect(namespaces()).not.toContain(r.pair.client);
   });
 
   it('peer-reboot: the first probe meets an RST', async () => {

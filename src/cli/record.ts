@@ -19,6 +19,7 @@ export interface RecordArgs {
   idle: number;
   interval: number;
   count: number;
+  userTimeout: number | undefined;
   write: string | undefined;
   format: AnalyzeFormat;
   output: string | undefined;
@@ -48,6 +49,7 @@ export async function runRecord(a: RecordArgs, io: Io = stdio): Promise<number> 
       idle: a.idle,
       interval: a.interval,
       count: a.count,
+      userTimeout: a.userTimeout,
       write: a.write,
       signal: io.signal,
       onEvent: eventPrinter(a, io),
@@ -55,7 +57,8 @@ export async function runRecord(a: RecordArgs, io: Io = stdio): Promise<number> 
         const k = plan.client.keepalive;
         say(`record ${plan.scenario}: ${plan.description}\n`);
         say(`  client ${pair.clientAddr} (namespace ${pair.client}) -> server ${pair.serverAddr}:9000 (namespace ${pair.server}), captured on the client's ${pair.clientIface}\n`);
-        if (k !== null) say(`  client keepalive: TCP_KEEPIDLE ${k.idle}, TCP_KEEPINTVL ${k.interval}, TCP_KEEPCNT ${k.count}\n`);
+        const ut = k?.userTimeout === undefined ? '' : `, TCP_USER_TIMEOUT ${Math.round(k.userTimeout * 1000)} ms`;
+        if (k !== null) say(`  client keepalive: TCP_KEEPIDLE ${k.idle}, TCP_KEEPINTVL ${k.interval}, TCP_KEEPCNT ${k.count}${ut}\n`);
         const sk = plan.server.keepalive;
         if (sk !== null) say(`  server keepalive: TCP_KEEPIDLE ${sk.idle}, TCP_KEEPINTVL ${sk.interval}, TCP_KEEPCNT ${sk.count}\n`);
         say(`  expected: ${plan.expected}\n`);
@@ -82,6 +85,15 @@ function wholeSeconds(flag: string, value: unknown): number {
   return s;
 }
 
+/** --user-timeout 6s: TCP_USER_TIMEOUT, whole milliseconds. */
+function userTimeoutOption(value: unknown): number | undefined {
+  const s = durationOption('--user-timeout', value);
+  if (s === undefined) return undefined;
+  const ms = Math.round(s * 1e9) / 1e6;
+  if (!Number.isInteger(ms) || ms < 1 || ms > 2 ** 31 - 1) throw new UsageError(`--user-timeout: '${String(value)}' is not possible: TCP_USER_TIMEOUT takes whole milliseconds (1ms to ${2 ** 31 - 1}ms)`);
+  return ms / 1000;
+}
+
 export function recordArgs(a: Record<string, unknown>): RecordArgs {
   const count = countOption('--count', a.count)!;
   if (count > 127) throw new UsageError(`--count: '${String(a.count)}' is not possible: TCP_KEEPCNT is at most 127`);
@@ -90,6 +102,7 @@ export function recordArgs(a: Record<string, unknown>): RecordArgs {
     idle: wholeSeconds('--idle', a.idle),
     interval: wholeSeconds('--interval', a.interval),
     count,
+    userTimeout: userTimeoutOption(a['user-timeout']),
     write: a.write as string | undefined,
     format: a.format as AnalyzeFormat,
     output: a.output as string | undefined,
@@ -99,6 +112,7 @@ export function recordArgs(a: Record<string, unknown>): RecordArgs {
 
 const EXAMPLES = [
   ['sudo keepalive record --scenario dead-peer --idle 1s --interval 2s --count 3', 'a peer that vanishes: three unanswered probes 2 s apart, then the RST'],
+  ['sudo keepalive record --scenario dead-peer --count 9 --user-timeout 5s', 'TCP_USER_TIMEOUT overrides TCP_KEEPCNT: 4 probes, then the RST'],
   ['sudo keepalive record --scenario peer-reboot -w reboot.pcapng', 'a peer that forgot the connection answers the first probe with RST; keep the capture'],
   ['sudo keepalive record --scenario zero-window --format json', 'zero-window probes, which look like keepalives but are not'],
 ] as const;
@@ -112,6 +126,7 @@ const spec: CommandSpec = {
     { name: 'idle', type: 'string', default: '1s', describe: "the client's TCP_KEEPIDLE (whole seconds)" },
     { name: 'interval', type: 'string', default: '1s', describe: "the client's TCP_KEEPINTVL (whole seconds)" },
     { name: 'count', type: 'string', default: '3', describe: "the client's TCP_KEEPCNT (1-127)" },
+    { name: 'user-timeout', type: 'string', describe: "the client's TCP_USER_TIMEOUT (5s, 5500ms: whole milliseconds; unset by default): Linux then gives up on a dead peer by it, not by the count" },
     { name: 'write', alias: 'w', type: 'string', describe: 'capture file to write (pcapng; classic pcap if it ends in .pcap); default a new temporary file, named at the end' },
     { name: 'format', type: 'string', alias: 'F', choices: LIVE_FORMATS, default: 'text', describe: 'format of the final report (text also prints events as they happen)' },
     { name: 'output', alias: 'o', type: 'string', describe: 'write the final report to this file' },

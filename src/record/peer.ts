@@ -20,6 +20,8 @@ export interface KeepaliveKnobs {
   idle: number;
   interval: number;
   count: number;
+  /** TCP_USER_TIMEOUT in seconds (whole milliseconds), when set: Linux then ignores TCP_KEEPCNT. */
+  userTimeout?: number | undefined;
 }
 
 export type PeerAction = { t: number; do: 'send'; bytes: number } | { t: number; do: 'close' | 'abort' | 'fill' };
@@ -67,6 +69,8 @@ def keepalive(s, ka):
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, int(ka['idle']))
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, int(ka['interval']))
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, int(ka['count']))
+    if ka.get('userTimeout'):
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, int(round(float(ka['userTimeout']) * 1000)))
 
 def name(sa):
     return '%s:%d' % (sa[0], sa[1])

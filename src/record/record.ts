@@ -25,6 +25,8 @@ export interface RecordOptions {
   idle: number;
   interval: number;
   count: number;
+  /** The client's TCP_USER_TIMEOUT in seconds (whole milliseconds); unset by default. */
+  userTimeout?: number | undefined;
   /** Capture file to write (never overwritten); default a new temporary directory's `<scenario>.pcapng`. */
   write?: string | undefined;
   onEvent?: ((event: LiveEvent) => void) | undefined;
@@ -51,6 +53,12 @@ export function validateKnobs(k: KeepaliveKnobs): void {
   whole('--idle', k.idle, 32767);
   whole('--interval', k.interval, 32767);
   whole('--count', k.count, 127);
+  if (k.userTimeout !== undefined) {
+    const ms = k.userTimeout * 1000;
+    if (!Number.isInteger(Math.round(ms * 1e6) / 1e6) || ms < 1 || ms > 2 ** 31 - 1) {
+      throw new RecordError('usage', `--user-timeout: ${k.userTimeout} s is not possible: TCP_USER_TIMEOUT takes whole milliseconds, 1 ms to ${2 ** 31 - 1} ms`);
+    }
+  }
 }
 
 /** The pieces of a recording in progress, for the cleanup that must run whatever happens. */
@@ -84,8 +92,12 @@ function sleepUntil(wallMs: number, signal: AbortSignal): Promise<void> {
 }
 
 export async function recordScenario(options: RecordOptions): Promise<RecordResult> {
-  const knobs: KeepaliveKnobs = { idle: options.idle, interval: options.interval, count: options.count };
+  const knobs: KeepaliveKnobs = { idle: options.idle, interval: options.interval, count: options.count, userTimeout: options.userTimeout };
   validateKnobs(knobs);
+  if (knobs.userTimeout !== undefined && options.scenario === 'zero-window') {
+    // There the retransmission timer, not keepalive, runs, and the user timeout would end the connection.
+    throw new RecordError('usage', '--user-timeout: not with the zero-window scenario (TCP_USER_TIMEOUT would end its zero-window probing, which is not keepalive)');
+  }
   if (process.platform !== 'linux') throw new RecordError('setup', 'record needs Linux network namespaces');
   if (process.getuid?.() !== 0) {
     throw new RecordError('not-root', 'record creates network namespaces and needs root: run it as root (sudo keepalive record …)');

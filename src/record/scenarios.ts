@@ -39,6 +39,18 @@ function s(x: number): string {
   return `${x} s`;
 }
 
+/**
+ * Unanswered probes a Linux prober sends before its RST. Its keepalive timer ticks idle, then
+ * every interval, after the last segment received; without TCP_USER_TIMEOUT it gives up at the
+ * tick after TCP_KEEPCNT probes; with one it ignores the count and gives up at the first tick
+ * at least that long after the segment, once a probe is out (tcp_keepalive_timer; seen on the
+ * ka-user-timeout recording: idle 1, interval 2, count 9, user timeout 6 s: 3 probes).
+ */
+export function probesBeforeGivingUp(k: KeepaliveKnobs): number {
+  if (k.userTimeout === undefined) return k.count;
+  return Math.max(1, Math.ceil((k.userTimeout - k.idle) / k.interval - 1e-9));
+}
+
 export function plan(scenario: Scenario, k: KeepaliveKnobs): Plan {
   const hello: PeerAction = { t: DATA_AT, do: 'send', bytes: 100 };
   const afterAnswer = Math.max(k.idle, k.interval);
@@ -58,11 +70,16 @@ export function plan(scenario: Scenario, k: KeepaliveKnobs): Plan {
       };
     }
     case 'dead-peer': {
-      const reset = DATA_AT + k.idle + k.count * k.interval + (k.count + 1) * LATE;
+      const probes = probesBeforeGivingUp(k);
+      const reset = DATA_AT + k.idle + probes * k.interval + (probes + 1) * LATE;
+      const why =
+        k.userTimeout === undefined
+          ? ''
+          : `; TCP_USER_TIMEOUT ${s(k.userTimeout)}, not TCP_KEEPCNT ${k.count}, decides: the RST goes at the first keepalive tick at least that long after the last data`;
       return {
         scenario,
         description: `the server vanishes at 0.3 s (everything it sends to the client is blackholed in its namespace)`,
-        expected: `DEAD: ${k.count} unanswered probes ${s(k.interval)} apart from ${s(k.idle)} after the data, then the client's RST ${s(k.interval)} after the last (ETIMEDOUT for the application)`,
+        expected: `DEAD: ${probes} unanswered probes ${s(k.interval)} apart from ${s(k.idle)} after the data, then the client's RST ${s(k.interval)} after the last (ETIMEDOUT for the application)${why}`,
         verdict: 'dead',
         client: { keepalive: k, actions: [hello] },
         server: { keepalive: null, actions: [], echo: true, read: true },
