@@ -31,7 +31,7 @@ OUT=$WORK/out
 BPFDIR=$WORK/bpf
 TCPDUMP=(tcpdump -Z root -U --immediate-mode -n)
 
-ALL_SCENARIOS=(fmt-basic fmt-ipv6 fmt-vlan fmt-qinq fmt-multi-if fmt-ipv4-options fmt-ipv6-exthdr
+ALL_SCENARIOS=(fmt-basic fmt-ipv6 fmt-vlan fmt-qinq fmt-multi-if fmt-any-bridge fmt-ipv4-options fmt-ipv6-exthdr
   fmt-ipv4-frag ka-alive ka-dead ka-user-timeout ka-reset ka-both-ends ka-data-restarts ka-ipv6 ka-many
   ka-zero-window ka-midstream ka-seq-wrap ka-seq-wrap-edge
   hb-pingpong hb-oneway hb-bursts hb-with-keepalive hb-silent)
@@ -451,6 +451,54 @@ EOF
   finalize fmt-multi-tsresol
 }
 
+# a and b on one Linux bridge (br0 in r, ports veth-ra and veth-rb): 10.77.0.1 and 10.77.0.2
+setup_bridge() {
+  mkns "$NSA"
+  mkns "$NSB"
+  mkns "$NSR"
+  ip -n "$NSR" link add br0 type bridge
+  ip link add veth-a netns "$NSA" type veth peer name veth-ra netns "$NSR"
+  ip link add veth-b netns "$NSB" type veth peer name veth-rb netns "$NSR"
+  ip -n "$NSR" link set veth-ra master br0
+  ip -n "$NSR" link set veth-rb master br0
+  ip -n "$NSA" addr add 10.77.0.1/24 dev veth-a
+  ip -n "$NSB" addr add 10.77.0.2/24 dev veth-b
+  local dev
+  for dev in br0 veth-ra veth-rb; do ip -n "$NSR" link set "$dev" up; done
+  ip -n "$NSA" link set veth-a up
+  ip -n "$NSB" link set veth-b up
+}
+
+# alive_run CLIENT SERVER CLOSE_AT STOP_AT: the client (keepalive 1/1/3) sends 120 B at 0.05 (the
+# server echoes), its probes are answered, it closes at CLOSE_AT; the capture stops at STOP_AT.
+alive_run() {
+  local c=$1 s=$2
+  cat >"$WORK/server.json" <<EOF
+{"t0": $T0, "end": 10, "listeners": [{"addr": "${s%:*}", "port": ${s##*:}, "echo": true}]}
+EOF
+  cat >"$WORK/client.json" <<EOF
+{"t0": $T0, "end": 10, "connections": [{"id": "c", "bind": "$c", "connect": "$s", "keepalive": $(ka 1 1 3),
+ "actions": [{"t": 0.05, "do": "send", "bytes": 120}, {"t": $3, "do": "close"}]}]}
+EOF
+  peer "$NSB" server "$WORK/server.json" server
+  peer "$NSA" client "$WORK/client.json" client
+  sleep_until "$4"
+  cap_stop
+}
+
+sc_fmt-any-bridge() {
+  setup_bridge
+  local c=10.77.0.1:41020 s=10.77.0.2:9120
+  cap_start "$NSR" b "${TCPDUMP[@]}" -i any -w "$OUT/fmt-any-bridge.pcap" tcp
+  set_t0 1.0
+  alive_run "$c" "$s" 4.65 5.8
+  echo "[$(conn_json "$c" "$s" "$(ka 1 1 3)" null alive 'client sent 120 B at @{0.05}, server echoed; probes about every 1 s (idle 1), each answered; client closed normally at @{4.65}. Every packet is in the capture twice, once per bridge port' '{"minProbes": {"client": 6}, "syn": true}')]" >"$WORK/conns.json"
+  write_meta name=fmt-any-bridge files=fmt-any-bridge.pcap tool=tcpdump command="$(cmd_of b)" conns=@"$WORK/conns.json" \
+    summary='tcpdump -i any on a Linux bridge: every packet twice (once per port, microseconds apart); keepalive 1/1/3, answered' \
+    notes="Three namespaces: client kafx-a 10.77.0.1 and server kafx-b 10.77.0.2, joined by a bridge br0 in kafx-r (ports veth-ra, veth-rb), as containers on one host are. The capture runs in kafx-r on every interface (Linux cooked v2, tcpdump's link type for -i any): each packet is captured entering the bridge on one port and leaving it on the other, so the file holds every TCP segment twice, identical, microseconds apart (tshark then flags each probe and each probe ACK twice). Capture filter 'tcp'."
+  finalize fmt-any-bridge
+}
+
 sc_fmt-ipv4-options() {
   setup_pair
   local c=10.77.0.1:40005 s=10.77.0.2:9005
@@ -514,17 +562,7 @@ sc_ka-alive() {
   local c=10.77.0.1:41001 s=10.77.0.2:9101
   ka_capture ka-alive
   set_t0 1.0
-  cat >"$WORK/server.json" <<EOF
-{"t0": $T0, "end": 10, "listeners": [{"addr": "10.77.0.2", "port": 9101, "echo": true}]}
-EOF
-  cat >"$WORK/client.json" <<EOF
-{"t0": $T0, "end": 10, "connections": [{"id": "c", "bind": "$c", "connect": "$s", "keepalive": $(ka 1 1 3),
- "actions": [{"t": 0.05, "do": "send", "bytes": 120}, {"t": 5.65, "do": "close"}]}]}
-EOF
-  peer "$NSB" server "$WORK/server.json" server
-  peer "$NSA" client "$WORK/client.json" client
-  sleep_until 6.8
-  cap_stop
+  alive_run "$c" "$s" 5.65 6.8
   echo "[$(conn_json "$c" "$s" "$(ka 1 1 3)" null alive 'client sent 120 B at @{0.05}, server echoed; probes about every 1 s (idle 1), each answered; client closed normally at @{5.65}' '{"minProbes": {"client": 4}, "syn": true}')]" >"$WORK/conns.json"
   write_meta name=ka-alive files=ka-alive.pcap tool=tcpdump command="$(cmd_of k)" conns=@"$WORK/conns.json" \
     summary='Linux keepalive idle 1 s, interval 1, count 3; peer answers every probe; normal close' \

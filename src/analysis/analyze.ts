@@ -134,6 +134,13 @@ export class Analysis<T = ConnectionReport> {
     for (const [linkType, n] of this.unknownLinks) {
       all.push(`${n} frame(s) of link type ${linkType} were counted but not decoded (this link type is not supported)`);
     }
+    const copies = this.tracker.copies;
+    if (copies > 0) {
+      all.push(
+        `${copies} TCP segment(s) came a second time within 1 ms, identical (the first: frame ${this.tracker.firstCopyFrame}): one packet captured on two ` +
+          `interfaces, as tcpdump -i any does for bridged traffic; each copy counts as a frame of its connection but was analysed once`,
+      );
+    }
     return {
       reports,
       summary: {

@@ -26,6 +26,18 @@ import { seqAdd, seqGt } from './seq.js';
 /** Segments of a closed connection (its last ACK, a repeated RST) still belong to it for this long. */
 const CLOSE_GRACE_SECONDS = 30;
 
+/**
+ * A segment the same side sent within this long (either way: copies from two interfaces may be
+ * stamped out of order), with the same seq, ack, flags, window, length, checksum and IPv4 id, is
+ * the same packet captured again: `tcpdump -i any` on a Linux bridge sees each bridged packet on
+ * both ports, microseconds apart. A sender repeats a segment only after a retransmission timeout
+ * (200 ms at least on Linux, a tail-loss probe 10 ms), a keepalive probe after 1 s or more, and
+ * numbers each IPv4 packet anew. The checksum alone does not tell: with checksum offload the
+ * capture on the sender holds only the pseudo-header's sum, the same for every empty segment
+ * (seen on the loopback of fmt-multi-if).
+ */
+const COPY_SECONDS = 0.001;
+
 export const FATE_NONE = 0;
 export const FATE_ALIVE = 1;
 export const FATE_WAITING = 2;
@@ -248,7 +260,14 @@ const D_PENDING_SEQ = 26;
 const D_PENDING_FRAME = 27;
 const D_GAVE_UP_ELAPSED = 28; // at the give-up: seconds since this side last received a segment (NaN: none seen)
 const D_GAVE_UP_PROBE_ELAPSED = 29; // and from then to the last probe before the give-up
-const D_STRIDE = 30;
+// The segment this side sent last, to know a second copy of it (see COPY_SECONDS): its time, seq,
+// ack, ((IPv4 id + 1) × 2^8 + flags) × 2^16 + payload length, window × 2^16 + checksum.
+const D_LAST_SENT_T = 30;
+const D_LAST_SENT_SEQ = 31;
+const D_LAST_SENT_ACK = 32;
+const D_LAST_SENT_FLAGS_LEN = 33;
+const D_LAST_SENT_WINDOW_SUM = 34;
+const D_STRIDE = 35;
 const DIR_B = DIR_A + D_STRIDE;
 const STRIDE = DIR_B + D_STRIDE;
 
@@ -343,6 +362,10 @@ export class Tracker {
   open = 0;
   keepaliveProbes = 0;
   zeroWindowProbes = 0;
+  /** Second copies of a segment (COPY_SECONDS): counted in their connection's packets, not analysed. */
+  copies = 0;
+  /** Frame number of the first of them (0: none). */
+  firstCopyFrame = 0;
 
   private readonly keepProbes: boolean;
 
@@ -485,6 +508,7 @@ export class Tracker {
       S[d + D_OFFERED_SCALE] = -1;
       S[d + D_LAST_ACTIVITY] = Number.NaN;
       S[d + D_GAVE_UP_AFTER] = -1;
+      S[d + D_LAST_SENT_T] = Number.NEGATIVE_INFINITY;
     }
     const K = this.keys;
     const k = slot * K_STRIDE;
@@ -536,6 +560,22 @@ export class Tracker {
     S[c + C_LAST_SEC] = seg.tsSec;
     S[c + C_LAST_NSEC] = seg.tsNsec;
     S[c + C_LAST_T] = t;
+
+    // The same packet captured a second time (COPY_SECONDS): a frame of the connection, nothing more.
+    const flagsLen = ((seg.ipId + 1) * 256 + flags) * 65536 + seg.payloadLen;
+    const windowSum = seg.window * 65536 + seg.checksum;
+    if (
+      Math.abs(t - S[sd + D_LAST_SENT_T]!) < COPY_SECONDS && S[sd + D_LAST_SENT_SEQ] === seg.seq && S[sd + D_LAST_SENT_ACK] === seg.ack &&
+      S[sd + D_LAST_SENT_FLAGS_LEN] === flagsLen && S[sd + D_LAST_SENT_WINDOW_SUM] === windowSum
+    ) {
+      if (this.copies++ === 0) this.firstCopyFrame = seg.frameNumber;
+      return;
+    }
+    S[sd + D_LAST_SENT_T] = t;
+    S[sd + D_LAST_SENT_SEQ] = seg.seq;
+    S[sd + D_LAST_SENT_ACK] = seg.ack;
+    S[sd + D_LAST_SENT_FLAGS_LEN] = flagsLen;
+    S[sd + D_LAST_SENT_WINDOW_SUM] = windowSum;
 
     const senderKnown = S[sd + D_NEXT_SEQ_KNOWN] !== 0;
     const senderNext = S[sd + D_NEXT_SEQ]!;

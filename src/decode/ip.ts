@@ -26,6 +26,7 @@ export function ipv4(b: Uint8Array, at: number, end: number, wireLen: number, se
   if (totalLen === 0) totalLen = wireLen;
   if (totalLen < headerLen) return false;
   seg.ipVersion = 4;
+  seg.ipId = (b[at + 4]! << 8) | b[at + 5]!;
   seg.src0 = 0;
   seg.src1 = 0;
   seg.src2 = 0;
@@ -78,6 +79,7 @@ export function ipv6(b: Uint8Array, at: number, end: number, wireLen: number, se
     if (p > payloadEnd) return false;
   }
   seg.ipVersion = 6;
+  seg.ipId = -1;
   seg.src0 = word(b, at + 8);
   seg.src1 = word(b, at + 12);
   seg.src2 = word(b, at + 16);

@@ -31,6 +31,10 @@ export class Segment {
   flags = 0;
   /** Window field as sent (not scaled). */
   window = 0;
+  /** Checksum field as sent (not verified: offloading leaves it unfilled on the sender). */
+  checksum = 0;
+  /** IPv4 identification (a sender numbers its packets with it); -1 for IPv6. */
+  ipId = -1;
   /** TCP header length in bytes (data offset × 4). */
   headerLen = 0;
   /** Payload length from the IP lengths, whatever the snaplen kept. */

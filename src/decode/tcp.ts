@@ -22,6 +22,7 @@ export function tcp(b: Uint8Array, at: number, end: number, tcpLen: number, seg:
   seg.ack = ((b[at + 8]! << 24) | (b[at + 9]! << 16) | (b[at + 10]! << 8) | b[at + 11]!) >>> 0;
   seg.flags = b[at + 13]!;
   seg.window = (b[at + 14]! << 8) | b[at + 15]!;
+  seg.checksum = (b[at + 16]! << 8) | b[at + 17]!;
   seg.headerLen = headerLen;
   seg.payloadLen = tcpLen - headerLen;
   seg.firstPayloadByte = seg.payloadLen > 0 && at + headerLen < end ? b[at + headerLen]! : -1;
