@@ -17,6 +17,8 @@ export interface KeepaliveExpectation {
   idle?: number | string;
   interval?: number | string;
   count?: number;
+  /** TCP_USER_TIMEOUT as a Linux prober's give-up shows it: seconds, or a duration string. */
+  userTimeout?: number | string;
   side?: Side | 'any';
   /** A fraction (0.1 = 10 %), "10%", or a duration string for an absolute slack ("200ms"). */
   tolerance?: number | string;
@@ -57,6 +59,7 @@ export function toExpectations(e: KeepaliveExpectation): Expectations {
     idle: seconds('idle', e.idle),
     interval: seconds('interval', e.interval),
     count: e.count,
+    userTimeout: seconds('userTimeout', e.userTimeout),
     side: e.side,
     tolerance: tolerance(e.tolerance),
     strict: e.strict,
@@ -83,6 +86,7 @@ export const keepaliveMatchers = {
       e.idle !== undefined ? `idle ${e.idle} s` : '',
       e.interval !== undefined ? `interval ${e.interval} s` : '',
       e.count !== undefined ? `count ${e.count}` : '',
+      e.userTimeout !== undefined ? `user timeout ${e.userTimeout} s` : '',
     ].filter(Boolean);
     const what = `${wanted.length > 0 ? wanted.join(', ') : 'some keepalive'} (± ${tol}, side ${e.side ?? 'any'}${e.strict ? ', strict' : ''})`;
     return {

@@ -128,6 +128,27 @@ describe('evaluate(report, expectations): the judgement itself', () => {
     expect(o.results.map((r) => r.status)).toEqual(['pass', 'pass', 'fail']);
     expect(o.results[2]!.message).toMatch(/^observed 3, expected 9; a TCP_USER_TIMEOUT over 5\.0\d s and up to 7\.0\d s /);
     expect(evaluate(ut, { count: 3 }).results[0]!.message).toBe('observed 3, expected 3');
+    // --expect-user-timeout: the recorded 6 s passes, 9 s does not; a capture without a give-up cannot show it.
+    const six = evaluate(ut, { userTimeout: 6 }).results[0]!;
+    expect([six.status, six.expectation, six.observed]).toEqual(['pass', 'userTimeout', s.userTimeout!.atMost]);
+    expect(six.message).toMatch(/^gave up where a user timeout over 5\.0\d+ s and up to 7\.0\d+ s would \(from the last segment received\), expected 6 s ± 10 %$/);
+    expect(evaluate(ut, { userTimeout: 9 }).results[0]!.status).toBe('fail');
+    expect(evaluate(ut, { userTimeout: 9, tolerance: { absolute: 2 } }).results[0]!.status).toBe('pass');
+    const alive = await load('alive', ALIVE);
+    const na = evaluate(alive, { userTimeout: 6 }).results[0]!;
+    expect([na.status, na.message]).toEqual(['na', 'not observable: the prober never gave up within the capture (expected user timeout 6 s)']);
+  });
+
+  it('--expect-user-timeout on the command line, with JUnit and JSON', () => {
+    const junit = join(dir, 'ut.xml');
+    const r = runCli(['check', fixture('ka-user-timeout.pcap'), '--expect-user-timeout', '6s', '--junit', junit]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^PASS  10\.77\.0\.1:41012 -> 10\.77\.0\.2:9112  client user timeout: gave up where a user timeout over /);
+    expect(readFileSync(junit, 'utf8')).toContain('<property name="expect-user-timeout" value="6"/>');
+    expect(runCli(['check', fixture('ka-user-timeout.pcap'), '--expect-user-timeout', '12s']).status).toBe(1);
+    const json = JSON.parse(runCli(['check', fixture('ka-user-timeout.pcap'), '--expect-user-timeout', '6s', '--format', 'json']).stdout);
+    expect(json.expectations.userTimeout).toBe(6);
+    expect(json.results[0]).toMatchObject({ expectation: 'userTimeout', status: 'pass', expected: 6 });
   });
 
   it('a count lower bound above the expected count is a real failure', async () => {

@@ -41,6 +41,9 @@ describe('expect(report).toHaveKeepalive(...)', () => {
     expect(reset).toHaveKeepalive({ idle: 2 });
     expect(dead.connections[0]).toHaveKeepalive({ count: 3 });
     expect(dead).toHaveKeepalive();
+    // Count 3 and a TCP_USER_TIMEOUT of 6 s look the same on the wire.
+    expect(dead).toHaveKeepalive({ userTimeout: '6s' });
+    expect(dead).not.toHaveKeepalive({ userTimeout: 20 });
   });
 
   it('fails with observed against expected', () => {

@@ -113,7 +113,8 @@ describe('run: arguments, checked before anything is made', () => {
 
   it('reads expectations as check does; none given means report only', () => {
     const a = runArgs({ 'expect-idle': '1s', 'expect-count': '3', side: 'client', isolate: true, format: 'text' }, ['true']);
-    expect(a.expectations).toEqual({ idle: 1, interval: undefined, count: 3, tolerance: { relative: 0.1 }, side: 'client', strict: false });
+    expect(a.expectations).toEqual({ idle: 1, interval: undefined, count: 3, userTimeout: undefined, tolerance: { relative: 0.1 }, side: 'client', strict: false });
+    expect(runArgs({ 'expect-user-timeout': '20s', isolate: true }, ['true']).expectations).toMatchObject({ userTimeout: 20, side: 'any' });
     expect(runArgs({ isolate: true }, ['true']).expectations).toBeNull();
     expect(runArgs({ 'expect-keepalive': true, isolate: true }, ['true']).expectations).toMatchObject({ side: 'any' });
     expect(runArgs({ 'kernel-idle': '1s', 'kernel-interval': '2s', 'kernel-count': '3', isolate: true }, ['true']).kernel).toEqual({ idle: 1, interval: 2, count: 3 });
@@ -124,8 +125,8 @@ describe('run: arguments, checked before anything is made', () => {
     const cases: [Record<string, unknown>, string[], string][] = [
       [{ isolate: true }, [], 'run: name the command to run after --, as in: keepalive run --expect-idle 1s -- python3 app.py'],
       [{ isolate: true, command: ['python3', 'x.py'] }, [], 'run: put the command after --, as in: keepalive run --expect-idle 1s -- python3 x.py'],
-      [{ isolate: true, junit: 'j.xml' }, ['true'], '--junit: give an expectation too (--expect-idle, --expect-interval, --expect-count or --expect-keepalive)'],
-      [{ isolate: true, strict: true }, ['true'], '--strict: give an expectation too (--expect-idle, --expect-interval, --expect-count or --expect-keepalive)'],
+      [{ isolate: true, junit: 'j.xml' }, ['true'], '--junit: give an expectation too (--expect-idle, --expect-interval, --expect-count, --expect-user-timeout or --expect-keepalive)'],
+      [{ isolate: true, strict: true }, ['true'], '--strict: give an expectation too (--expect-idle, --expect-interval, --expect-count, --expect-user-timeout or --expect-keepalive)'],
       [{ isolate: true, 'kernel-idle': '1500ms' }, ['true'], "--kernel-idle: '1500ms' is not possible: the sysctl takes whole seconds (1s to 32767s)"],
       [{ isolate: true, 'kernel-count': '200' }, ['true'], "--kernel-count: '200' is not possible: at most 127 probes"],
       [{ isolate: true, 'expect-idle': 'soon' }, ['true'], "--expect-idle: 'soon' is not a duration (use 7200, 60s, 2m, 1500ms or 1h)"],
@@ -233,7 +234,7 @@ describe.skipIf(!built)('run without root (as nobody)', () => {
 
   it('a usage error is one line, exit status 2', async () => {
     const r = await keepaliveRun(['--junit', join(dir, 'never.xml'), '--', 'true']);
-    expect(r.stderr).toBe('keepalive: --junit: give an expectation too (--expect-idle, --expect-interval, --expect-count or --expect-keepalive)\n');
+    expect(r.stderr).toBe('keepalive: --junit: give an expectation too (--expect-idle, --expect-interval, --expect-count, --expect-user-timeout or --expect-keepalive)\n');
     expect(r.status).toBe(2);
     expect(existsSync(join(dir, 'never.xml'))).toBe(false);
   });

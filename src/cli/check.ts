@@ -31,6 +31,7 @@ const spec: CommandSpec = {
     { name: 'expect-idle', type: 'string', describe: 'idle time before the first probe (7200, 60s, 2m, 1500ms, 1h)' },
     { name: 'expect-interval', type: 'string', describe: 'time between unanswered probes' },
     { name: 'expect-count', type: 'string', describe: 'unanswered probes before the prober gives up' },
+    { name: 'expect-user-timeout', type: 'string', describe: "TCP_USER_TIMEOUT, as a Linux prober's give-up shows it (it then stops probing instead of the count)" },
     { name: 'tolerance', type: 'string', default: '10%', describe: 'how far a duration may stray: a percentage, or a duration (200ms)' },
     { name: 'side', type: 'string', choices: SIDES, default: 'any', describe: 'whose keepalive: the client, the server, or any side that probes' },
     { name: 'strict', type: 'boolean', default: false, describe: 'fail expectations the capture cannot show (e.g. the interval when every probe was answered)' },
@@ -52,6 +53,7 @@ export const checkCommand: CliCommand = {
         idle: durationOption('--expect-idle', a['expect-idle']),
         interval: durationOption('--expect-interval', a['expect-interval']),
         count: countOption('--expect-count', a['expect-count']),
+        userTimeout: durationOption('--expect-user-timeout', a['expect-user-timeout']),
         tolerance: toleranceOption(a.tolerance),
         side: a.side as Side | 'any',
         strict: a.strict === true,
@@ -84,8 +86,8 @@ function selectionText(files: string[], port: number | undefined, host: string |
 }
 
 function renderJsonOutcome(outcome: CheckOutcome, e: Expectations, files: string[]): string {
-  const { side, tolerance, strict, idle, interval, count } = e;
-  return `${JSON.stringify({ version: 1, files, expectations: { idle, interval, count, side: side ?? 'any', tolerance, strict: strict === true }, ...outcome }, null, 2)}\n`;
+  const { side, tolerance, strict, idle, interval, count, userTimeout } = e;
+  return `${JSON.stringify({ version: 1, files, expectations: { idle, interval, count, userTimeout, side: side ?? 'any', tolerance, strict: strict === true }, ...outcome }, null, 2)}\n`;
 }
 
 export async function runCheck(a: CheckArgs): Promise<number> {

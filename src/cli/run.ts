@@ -72,10 +72,11 @@ export function runArgs(a: Record<string, unknown>, command: string[]): RunArgs 
   const idle = durationOption('--expect-idle', a['expect-idle']);
   const interval = durationOption('--expect-interval', a['expect-interval']);
   const count = countOption('--expect-count', a['expect-count']);
-  const expectAny = idle !== undefined || interval !== undefined || count !== undefined || a['expect-keepalive'] === true;
+  const userTimeout = durationOption('--expect-user-timeout', a['expect-user-timeout']);
+  const expectAny = idle !== undefined || interval !== undefined || count !== undefined || userTimeout !== undefined || a['expect-keepalive'] === true;
   if (!expectAny) {
     for (const flag of ['junit', 'strict', 'side', 'tolerance']) {
-      if (a[flag] !== undefined && a[flag] !== false) throw new UsageError(`--${flag}: give an expectation too (--expect-idle, --expect-interval, --expect-count or --expect-keepalive)`);
+      if (a[flag] !== undefined && a[flag] !== false) throw new UsageError(`--${flag}: give an expectation too (--expect-idle, --expect-interval, --expect-count, --expect-user-timeout or --expect-keepalive)`);
     }
   }
   const kernelCount = countOption('--kernel-count', a['kernel-count']);
@@ -104,6 +105,7 @@ export function runArgs(a: Record<string, unknown>, command: string[]): RunArgs 
           idle,
           interval,
           count,
+          userTimeout,
           tolerance: toleranceOption(a.tolerance ?? '10%'),
           side: (a.side as Side | 'any' | undefined) ?? 'any',
           strict: a.strict === true,
@@ -247,6 +249,7 @@ const spec: CommandSpec = {
     { name: 'expect-idle', type: 'string', describe: 'idle time before the first probe (7200, 60s, 2m, 1500ms, 1h)' },
     { name: 'expect-interval', type: 'string', describe: 'time between unanswered probes' },
     { name: 'expect-count', type: 'string', describe: 'unanswered probes before the prober gives up' },
+    { name: 'expect-user-timeout', type: 'string', describe: "TCP_USER_TIMEOUT, as a Linux prober's give-up shows it" },
     { name: 'expect-keepalive', type: 'boolean', describe: 'every selected connection shows keepalive probes (implied by the other --expect-*)' },
     { name: 'tolerance', type: 'string', describe: 'how far a duration may stray: a percentage (default 10%), or a duration (200ms)' },
     { name: 'side', type: 'string', choices: SIDES, describe: 'whose keepalive: the client, the server, or any side that probes (default)' },

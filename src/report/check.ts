@@ -6,7 +6,7 @@ import type { ConnectionReport, KeepaliveSettings, Report, Side } from '../analy
 import { userTimeoutText } from '../analysis/timeline.js';
 import { countText, seconds } from './units.js';
 
-export type Expect = 'idle' | 'interval' | 'count';
+export type Expect = 'idle' | 'interval' | 'count' | 'userTimeout';
 
 export interface Expectations {
   /** Seconds. */
@@ -14,6 +14,8 @@ export interface Expectations {
   /** Seconds. */
   interval?: number | undefined;
   count?: number | undefined;
+  /** Seconds: TCP_USER_TIMEOUT, as a Linux prober's give-up shows it (KeepaliveSettings.userTimeout). */
+  userTimeout?: number | undefined;
   /** Which side's keepalive the expectation is about; `any`: a side that probes (the better match when both do). */
   side?: Side | 'any' | undefined;
   /** How far a duration may stray from the expected one. */
@@ -101,7 +103,28 @@ function within(observed: number, expected: number, tol: Tolerance): boolean {
   return Math.abs(observed - expected) <= slack + 1e-6;
 }
 
+/** An expected figure in words: "count 3", "idle 60 s". */
+function figureText(what: Expect, expected: number): string {
+  return what === 'count' ? `count ${expected}` : `${what === 'userTimeout' ? 'user timeout' : what} ${seconds(expected)}`;
+}
+
 function judge(settings: KeepaliveSettings, what: Expect, expected: number, tol: Tolerance): Pick<CheckResult, 'status' | 'observed' | 'message'> {
+  if (what === 'userTimeout') {
+    const u = settings.userTimeout;
+    if (u === null) {
+      const why = settings.style !== 'linux' ? `TCP_USER_TIMEOUT shows only when a Linux prober gives up (these probes are ${settings.style})` : (settings.unknown.count ?? 'the prober never gave up');
+      return { status: 'na', observed: null, message: `not observable: ${why} (expected user timeout ${seconds(expected)})` };
+    }
+    // The user timeouts that give up at the same tick are a range: pass when it meets expected ± tolerance.
+    const slack = 'relative' in tol ? tol.relative * expected : tol.absolute;
+    const ok = expected + slack > u.above && expected - slack <= u.atMost + 1e-6;
+    const range = u.above > 0 ? `over ${seconds(u.above)} and up to ${seconds(u.atMost)}` : `up to ${seconds(u.atMost)}`;
+    return {
+      status: ok ? 'pass' : 'fail',
+      observed: u.atMost,
+      message: `gave up where a user timeout ${range} would (from the last segment received), expected ${seconds(expected)} ± ${toleranceText(tol)}`,
+    };
+  }
   if (what === 'count') {
     if (settings.count !== null) {
       const ok = settings.count === expected;
@@ -143,6 +166,7 @@ export function expectedFigures(e: Expectations): [Expect, number][] {
   if (e.idle !== undefined) out.push(['idle', e.idle]);
   if (e.interval !== undefined) out.push(['interval', e.interval]);
   if (e.count !== undefined) out.push(['count', e.count]);
+  if (e.userTimeout !== undefined) out.push(['userTimeout', e.userTimeout]);
   return out;
 }
 
@@ -164,7 +188,7 @@ export function evaluateConnection(c: ConnectionReport, e: Expectations): CheckR
     if (settings === null) {
       const message = `no keepalive probes from the ${side} (verdict ${c.verdict})`;
       if (figures.length === 0) return [{ connection, side, expectation: 'keepalive', status: 'fail', observed: 0, expected: null, message }];
-      return figures.map(([what, expected]) => ({ connection, side, expectation: what, status: 'fail', observed: null, expected, message: `${message}; expected ${what} ${what === 'count' ? expected : seconds(expected)}` }));
+      return figures.map(([what, expected]) => ({ connection, side, expectation: what, status: 'fail', observed: null, expected, message: `${message}; expected ${figureText(what, expected)}` }));
     }
     if (figures.length === 0) {
       return [{ connection, side, expectation: 'keepalive', status: 'pass', observed: c.probes.filter((p) => p.from === side).length, expected: null, message: `${c.probes.filter((p) => p.from === side).length} probe(s) from the ${side}` }];
@@ -176,7 +200,7 @@ export function evaluateConnection(c: ConnectionReport, e: Expectations): CheckR
     const beat = c.heartbeat !== null ? `; an application heartbeat every ${seconds(c.heartbeat.period)} from the ${c.heartbeat.from} keeps it busy instead` : '';
     const message = `no keepalive probes from either side (verdict ${c.verdict}${beat})`;
     if (figures.length === 0) return [{ connection, side: null, expectation: 'keepalive', status: 'fail', observed: 0, expected: null, message }];
-    return figures.map(([what, expected]) => ({ connection, side: null, expectation: what, status: 'fail', observed: null, expected, message: `${message}; expected ${what} ${what === 'count' ? expected : seconds(expected)}` }));
+    return figures.map(([what, expected]) => ({ connection, side: null, expectation: what, status: 'fail', observed: null, expected, message: `${message}; expected ${figureText(what, expected)}` }));
   }
   // Both sides probe and either may be the one meant: judge the closer match.
   let best = forSide(sides[0]!);
@@ -214,7 +238,7 @@ export function expectationText(r: Pick<CheckResult, 'expectation' | 'expected'>
   if (r.expectation === 'keepalive') return 'keepalive present';
   if (r.expected === null) return r.expectation;
   if (r.expectation === 'count') return `count ${r.expected}`;
-  return `${r.expectation} ${seconds(r.expected)} ± ${toleranceText(tol)}`;
+  return `${figureText(r.expectation, r.expected)} ± ${toleranceText(tol)}`;
 }
 
 const LABEL: Record<Status, string> = { pass: 'PASS', fail: 'FAIL', na: 'N/A ' };
@@ -225,7 +249,7 @@ export function renderCheckText(outcome: CheckOutcome, e: Expectations, paint: (
   for (const r of outcome.results) {
     const status = effectiveStatus(r, e.strict);
     const side = r.side ?? 'either side';
-    const what = r.expectation === 'keepalive' ? 'keepalive' : r.expectation;
+    const what = r.expectation === 'userTimeout' ? 'user timeout' : r.expectation;
     lines.push(`${paint(status, LABEL[status])}  ${r.connection.client} -> ${r.connection.server}  ${side} ${what}: ${r.message}`);
   }
   lines.push(summaryLine(outcome, e));

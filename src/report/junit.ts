@@ -49,6 +49,7 @@ export function renderJunit(outcome: CheckOutcome, e: Expectations, files: strin
     ['expect-idle', e.idle],
     ['expect-interval', e.interval],
     ['expect-count', e.count],
+    ['expect-user-timeout', e.userTimeout],
     ['side', e.side ?? 'any'],
     ['tolerance', 'relative' in tol ? `${tol.relative * 100}%` : `${tol.absolute}s`],
     ['strict', e.strict ? 'true' : 'false'],
