@@ -102,7 +102,12 @@ describe.each(scenarios().map((s) => [s.name, s] as const))('demo %s', (name, s)
       expect(observable.length).toBeGreaterThan(0);
       for (const knob of observable) {
         if (knob === 'count') expect(seen!.count).toBe(knobs.count);
-        else expect(within(seen![knob], knobs[knob]), `${side} ${knob}: ${seen![knob]} against ${knobs[knob]}`).toBe(true);
+        else if (knob === 'userTimeout') {
+          // The user timeout set must be among those that give up at the tick the capture shows.
+          expect(seen!.userTimeout!.above).toBeLessThan(knobs.userTimeout!);
+          expect(seen!.userTimeout!.atMost).toBeGreaterThanOrEqual(knobs.userTimeout!);
+          expect(seen!.count).toBeLessThan(knobs.count);
+        } else expect(within(seen![knob], knobs[knob]), `${side} ${knob}: ${seen![knob]} against ${knobs[knob]}`).toBe(true);
       }
       if (s.expect.style) expect(seen!.style).toBe(s.expect.style);
       if (s.expect.defaults) expect(seen!.defaults).toBe(s.expect.defaults);
@@ -275,7 +280,7 @@ describe('keepalive demo as a library', () => {
   it('lists every scenario on one line each; refuses a name it does not know', async () => {
     const lines = listScenarios().split('\n');
     for (const s of scenarios()) expect(lines.filter((l) => l.startsWith(`  ${s.name} `))).toHaveLength(1);
-    expect(scenarios().map((s) => s.name)).toEqual(['alive', 'dead-peer', 'peer-reboot', 'windows', 'zero-window', 'app-heartbeat', 'both-ends', 'linux-defaults']);
+    expect(scenarios().map((s) => s.name)).toEqual(['alive', 'dead-peer', 'peer-reboot', 'windows', 'zero-window', 'app-heartbeat', 'both-ends', 'user-timeout', 'linux-defaults']);
     await expect(runDemo('nope')).rejects.toThrow("demo: no scenario 'nope' (keepalive demo lists them: alive, dead-peer,");
   });
 

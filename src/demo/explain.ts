@@ -350,7 +350,9 @@ class Explainer {
     }
     let concludes: string | null = null;
     const reply = p?.reply.kind ?? null;
-    if (p !== undefined && reply === 'none') {
+    if (p !== undefined && reply === 'none' && k?.userTimeout !== undefined) {
+      concludes = `No answer comes back: ${n} probe${n === 1 ? '' : 's'} unanswered. TCP_USER_TIMEOUT (${k.userTimeout} s), not ${names.count} (${k.count}), decides when the ${side} gives up: at the first tick ${k.userTimeout} s or more after the last segment it received.`;
+    } else if (p !== undefined && reply === 'none') {
       const count = k?.count ?? this.conn?.keepalive[side]?.count ?? null;
       const next =
         count === null
@@ -414,7 +416,10 @@ class Explainer {
         side,
         fromFrame: prev.frame.number,
         seconds: gap,
-        text: `${duration(gap)} after the last probe (frame ${prev.frame.number}): the timer fired once more, found ${unanswered ?? 'every'} probe${unanswered === 1 ? '' : 's'} unanswered${k !== undefined ? ` (${names.count} ${k.count})` : ''}, and gave up.`,
+        text:
+          k?.userTimeout !== undefined
+            ? `${duration(gap)} after the last probe (frame ${prev.frame.number}): the timer fired once more, found at least TCP_USER_TIMEOUT (${k.userTimeout} s) passed since the last segment received, with ${unanswered ?? 'every'} probe${unanswered === 1 ? '' : 's'} unanswered, and gave up (${names.count} ${k.count} never came into it).`
+            : `${duration(gap)} after the last probe (frame ${prev.frame.number}): the timer fired once more, found ${unanswered ?? 'every'} probe${unanswered === 1 ? '' : 's'} unanswered${k !== undefined ? ` (${names.count} ${k.count})` : ''}, and gave up.`,
       };
     }
     const what = `RST from the ${side}: it gives up on the connection and resets it, in case the ${peerOf(side)} can still hear. Seq=${this.rel(side, f.seq)} is its SND.NXT, the next byte it would have sent.`;
@@ -582,9 +587,11 @@ class Explainer {
       if (start !== null && endNote !== undefined) {
         const took = endNote.frame.t - start.frame.t;
         const formula =
-          endNote.role === 'gave-up' && k !== undefined
-            ? ` With ${KNOB_NAMES[k.os].idle} ${k.idle} s, ${KNOB_NAMES[k.os].interval} ${k.interval} s and ${KNOB_NAMES[k.os].count} ${k.count} that is idle + count × interval = ${k.idle} + ${k.count} × ${k.interval} = ${k.idle + k.count * k.interval} s, plus a little timer slack.`
-            : '';
+          endNote.role !== 'gave-up' || k === undefined
+            ? ''
+            : k.userTimeout !== undefined
+              ? ` With TCP_USER_TIMEOUT ${k.userTimeout} s that is the first keepalive tick ${k.userTimeout} s or more after that segment (idle + ${probes.length} × interval = ${k.idle} + ${probes.length} × ${k.interval} = ${k.idle + probes.length * k.interval} s), plus a little timer slack; ${KNOB_NAMES[k.os].count} ${k.count} alone would have taken ${k.idle} + ${k.count} × ${k.interval} = ${k.idle + k.count * k.interval} s.`
+              : ` With ${KNOB_NAMES[k.os].idle} ${k.idle} s, ${KNOB_NAMES[k.os].interval} ${k.interval} s and ${KNOB_NAMES[k.os].count} ${k.count} that is idle + count × interval = ${k.idle} + ${k.count} × ${k.interval} = ${k.idle + k.count * k.interval} s, plus a little timer slack.`;
         out.push(
           `The ${side} learned that the ${peerOf(side)} was ${endNote.role === 'gave-up' ? 'gone' : 'no longer holding the connection'} ${duration(took)}${took >= 120 ? ` (${humanDuration(took)})` : ''} after the last segment it received from it (frame ${start.frame.number}, at ${start.frame.t.toFixed(3)} s), in frame ${endNote.frame.number}.${formula}`,
         );

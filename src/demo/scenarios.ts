@@ -24,8 +24,11 @@ export interface HeartbeatConfig {
 /** What `keepalive analyze` must conclude on the capture (the tests hold the demos to it). */
 export interface Expectation {
   verdicts: Verdict[];
-  /** Per probing side, the knobs the capture shows (within 10 %). */
-  observable: Partial<Record<Side, ('idle' | 'interval' | 'count')[]>>;
+  /**
+   * Per probing side, the knobs the capture shows (within 10 %; `userTimeout`: inside the range
+   * the give-up allows).
+   */
+  observable: Partial<Record<Side, ('idle' | 'interval' | 'count' | 'userTimeout')[]>>;
   findings: string[];
   style?: 'linux' | 'windows';
   defaults?: 'linux' | 'windows';
@@ -322,6 +325,32 @@ const SCENARIOS: DemoScenario[] = [
       client.stop();
       server.stop();
       closeFromClient(w, 152.5);
+      w.run();
+      return conv;
+    },
+  },
+  {
+    name: 'user-timeout',
+    summary: 'a dead peer with TCP_USER_TIMEOUT 30 s: the client gives up after 4 probes, not TCP_KEEPCNT 9',
+    title: 'TCP_USER_TIMEOUT: when the count does not decide',
+    roles: { client: 'the gRPC client', server: 'the gRPC server' },
+    story: [
+      'A client sets TCP_KEEPIDLE 10 s, TCP_KEEPINTVL 5 s and TCP_KEEPCNT 9, and also TCP_USER_TIMEOUT 30 s, as gRPC does with its keepalive timeout. 5 s after the last request the server’s host loses power.',
+      'The probes start 10 s after the last segment the client received and repeat every 5 s, unanswered. With TCP_USER_TIMEOUT set, Linux ignores TCP_KEEPCNT: at each keepalive tick it gives up once that long has passed since the last segment received (and a probe is out). At 30 s it has sent 4 probes, not 9, and resets the connection: the application sees ETIMEDOUT 25 s sooner than 10 + 9 × 5 = 55 s.',
+      'On the wire this is the same as TCP_KEEPCNT 4 without a user timeout. keepalive says both: the count it saw, and the user timeouts that would give up at the same tick.',
+    ],
+    keepalive: { client: { os: 'linux', idle: 10, interval: 5, count: 9, userTimeout: 30, how: 'TCP_KEEPIDLE 10, TCP_KEEPINTVL 5, TCP_KEEPCNT 9, TCP_USER_TIMEOUT 30000 ms' } },
+    lookFor: [
+      'Four unanswered probes 5 s apart, then the RST 30 s after the last segment received: fewer probes than TCP_KEEPCNT.',
+      'keepalive analyze notes that a TCP_USER_TIMEOUT over 25 s and up to 30 s gives up here too; keepalive check --expect-user-timeout 30s passes on it, --expect-count 9 fails and says why.',
+    ],
+    expect: { verdicts: ['dead'], observable: { client: ['idle', 'interval', 'userTimeout'] }, findings: ['probes-unanswered'], style: 'linux' },
+    build() {
+      const conv = conversation({ clientPort: 51770, serverPort: 50051, clientIsn: 0x2f6b1c93, serverIsn: 0x7d14a0e5, rtt: WAN.rtt, ipIds: [0x3a1d, 0x5e92], tsVals: [0x10f3a7c2, 0x6a09e667] });
+      const w = new Wire(conv, { ...WAN, seed: 9 });
+      w.keepalive('client', 0, { idle: 10, interval: 5, count: 9, userTimeout: 30 });
+      const quiet = opening(w);
+      w.setState('server', quiet + 5, 'gone');
       w.run();
       return conv;
     },

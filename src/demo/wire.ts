@@ -15,6 +15,8 @@ export interface KeepaliveKnobs {
   interval: number;
   /** Unanswered probes before giving up (TCP_KEEPCNT; 10 on Windows since Vista). */
   count: number;
+  /** Linux TCP_USER_TIMEOUT in seconds: when set, it decides when to give up, not `count`. */
+  userTimeout?: number;
 }
 
 /** What became of an end: its kernel answers (up), it vanished (gone: power, cable, a NAT that forgot the mapping), or it rebooted and lost every connection. */
@@ -231,7 +233,8 @@ export class Wire {
  * Linux's keepalive timer (net/ipv4/tcp_timer.c, tcp_keepalive_timer), in the end's own time:
  * when it fires it compares the time since the last segment received (rcv_tstamp) with the
  * idle time. Not yet idle long enough: re-arm for the rest. Idle, and `count` probes already
- * unanswered: give up with an RST. Otherwise: send a probe and re-arm for the interval. An
+ * unanswered (with TCP_USER_TIMEOUT set instead: that long since the last segment received, and
+ * a probe out): give up with an RST. Otherwise: send a probe and re-arm for the interval. An
  * ACK clears the unanswered count and restarts the idle clock, so after an answered probe the
  * next one leaves max(idle, interval) after that ACK. Windows' timer behaves the same way for
  * the scenarios shown here (unanswered probes `interval` apart, then a reset).
@@ -280,7 +283,8 @@ export class KeepaliveTimer {
       return;
     }
     const fromClient = this.side === 'client';
-    if (this.probesOut >= this.knobs.count) {
+    const userTimeout = this.knobs.userTimeout;
+    if (userTimeout !== undefined ? elapsed >= userTimeout && this.probesOut > 0 : this.probesOut >= this.knobs.count) {
       // tcp_keepalive_timer → tcp_send_active_reset; the application then sees ETIMEDOUT.
       this.gaveUp = true;
       this.wire.segment(this.side, seen, 'rst', (dt) => this.wire.conv.rst(fromClient, dt));
