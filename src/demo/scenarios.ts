@@ -335,7 +335,7 @@ const SCENARIOS: DemoScenario[] = [
     title: 'TCP_USER_TIMEOUT: when the count does not decide',
     roles: { client: 'the gRPC client', server: 'the gRPC server' },
     story: [
-      'A client sets TCP_KEEPIDLE 10 s, TCP_KEEPINTVL 5 s and TCP_KEEPCNT 9, and also TCP_USER_TIMEOUT 30 s, as gRPC does with its keepalive timeout. 5 s after the last request the server’s host loses power.',
+      'A client sets TCP_KEEPIDLE 10 s, TCP_KEEPINTVL 5 s and TCP_KEEPCNT 9, and also TCP_USER_TIMEOUT 30 s, as gRPC does with its keepalive timeout (gRPC proposal A18). 5 s after the last request the server’s host loses power.',
       'The probes start 10 s after the last segment the client received and repeat every 5 s, unanswered. With TCP_USER_TIMEOUT set, Linux ignores TCP_KEEPCNT: at each keepalive tick it gives up once that long has passed since the last segment received (and a probe is out). At 30 s it has sent 4 probes, not 9, and resets the connection: the application sees ETIMEDOUT 25 s sooner than 10 + 9 × 5 = 55 s.',
       'On the wire this is the same as TCP_KEEPCNT 4 without a user timeout. keepalive says both: the count it saw, and the user timeouts that would give up at the same tick.',
     ],
