@@ -31,7 +31,7 @@ OUT=$WORK/out
 BPFDIR=$WORK/bpf
 TCPDUMP=(tcpdump -Z root -U --immediate-mode -n)
 
-ALL_SCENARIOS=(fmt-basic fmt-ipv6 fmt-vlan fmt-qinq fmt-multi-if fmt-any-bridge fmt-ipv4-options fmt-ipv6-exthdr
+ALL_SCENARIOS=(fmt-basic fmt-ipv6 fmt-vlan fmt-qinq fmt-multi-if fmt-any-bridge fmt-any-router fmt-ipv4-options fmt-ipv6-exthdr
   fmt-ipv4-frag ka-alive ka-dead ka-user-timeout ka-reset ka-both-ends ka-data-restarts ka-ipv6 ka-many
   ka-zero-window ka-midstream ka-seq-wrap ka-seq-wrap-edge
   hb-pingpong hb-oneway hb-bursts hb-with-keepalive hb-silent)
@@ -486,17 +486,31 @@ EOF
   cap_stop
 }
 
-sc_fmt-any-bridge() {
-  setup_bridge
-  local c=10.77.0.1:41020 s=10.77.0.2:9120
-  cap_start "$NSR" b "${TCPDUMP[@]}" -i any -w "$OUT/fmt-any-bridge.pcap" tcp
+# any_twice NAME CLIENT SERVER WHY SUMMARY NOTES: the alive exchange, captured with tcpdump -i any
+# in the middle namespace (kafx-r, set up by the caller), where each packet is seen twice.
+any_twice() {
+  local name=$1 c=$2 s=$3
+  cap_start "$NSR" "$name" "${TCPDUMP[@]}" -i any -w "$OUT/$name.pcap" tcp
   set_t0 1.0
   alive_run "$c" "$s" 4.65 5.8
-  echo "[$(conn_json "$c" "$s" "$(ka 1 1 3)" null alive 'client sent 120 B at @{0.05}, server echoed; probes about every 1 s (idle 1), each answered; client closed normally at @{4.65}. Every packet is in the capture twice, once per bridge port' '{"minProbes": {"client": 6}, "syn": true}')]" >"$WORK/conns.json"
-  write_meta name=fmt-any-bridge files=fmt-any-bridge.pcap tool=tcpdump command="$(cmd_of b)" conns=@"$WORK/conns.json" \
-    summary='tcpdump -i any on a Linux bridge: every packet twice (once per port, microseconds apart); keepalive 1/1/3, answered' \
-    notes="Three namespaces: client kafx-a 10.77.0.1 and server kafx-b 10.77.0.2, joined by a bridge br0 in kafx-r (ports veth-ra, veth-rb), as containers on one host are. The capture runs in kafx-r on every interface (Linux cooked v2, tcpdump's link type for -i any): each packet is captured entering the bridge on one port and leaving it on the other, so the file holds every TCP segment twice, identical, microseconds apart (tshark then flags each probe and each probe ACK twice). Capture filter 'tcp'."
-  finalize fmt-any-bridge
+  echo "[$(conn_json "$c" "$s" "$(ka 1 1 3)" null alive "client sent 120 B at @{0.05}, server echoed; probes about every 1 s (idle 1), each answered; client closed normally at @{4.65}. Every packet is in the capture twice: $4" '{"minProbes": {"client": 6}, "syn": true}')]" >"$WORK/conns.json"
+  write_meta name="$name" files="$name.pcap" tool=tcpdump command="$(cmd_of "$name")" conns=@"$WORK/conns.json" summary="$5" \
+    notes="$6 The capture runs in kafx-r on every interface (Linux cooked v2, tcpdump's link type for -i any); tshark flags each probe and each probe ACK twice. Capture filter 'tcp'."
+  finalize "$name"
+}
+
+sc_fmt-any-bridge() {
+  setup_bridge
+  any_twice fmt-any-bridge 10.77.0.1:41020 10.77.0.2:9120 'once per bridge port' \
+    'tcpdump -i any on a Linux bridge: every packet twice (once per port, microseconds apart); keepalive 1/1/3, answered' \
+    'Three namespaces: client kafx-a 10.77.0.1 and server kafx-b 10.77.0.2, joined by a bridge br0 in kafx-r (ports veth-ra, veth-rb), as containers on one host are. Each packet is captured entering the bridge on one port and leaving it on the other, so the file holds every TCP segment twice, identical, microseconds apart.'
+}
+
+sc_fmt-any-router() {
+  setup_router
+  any_twice fmt-any-router 10.77.0.1:41021 10.77.2.2:9121 'as it came in and as it was forwarded' \
+    'tcpdump -i any on a Linux router: every packet twice (in, and forwarded with its TTL one lower); keepalive 1/1/3, answered' \
+    'Three namespaces: client kafx-a 10.77.0.1 -- router kafx-r (10.77.0.254 and 10.77.2.254, ip_forward on) -- server kafx-b 10.77.2.2. Each packet is captured as it arrives on one veth and as it leaves on the other: TTL one lower and the IP checksum changed, the TCP bytes and the IP id the same.'
 }
 
 sc_fmt-ipv4-options() {

@@ -138,7 +138,7 @@ export class Analysis<T = ConnectionReport> {
     if (copies > 0) {
       all.push(
         `${copies} TCP segment(s) came a second time within 1 ms, identical (the first: frame ${this.tracker.firstCopyFrame}): one packet captured on two ` +
-          `interfaces, as tcpdump -i any does for bridged traffic; each copy counts as a frame of its connection but was analysed once`,
+          `interfaces, as tcpdump -i any sees a bridged or routed packet on its way in and out; each copy counts as a frame of its connection but was analysed once`,
       );
     }
     return {
