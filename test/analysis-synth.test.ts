@@ -42,6 +42,34 @@ describe('synthesized keepalive scenarios', () => {
     expect(s.notes.join(' ')).not.toContain('TCP_USER_TIMEOUT');
   });
 
+  it('copies of a segment that come after the next segment of the same side are still copies', async () => {
+    // A bridge capture where the copies of two back-to-back client segments (1 byte of data, then
+    // a pure ACK) come after both: A1 A2 A1' A2'. Compared with the client's last segment only,
+    // A1' would be a one-byte segment at SND.NXT - 1: a Windows-style keepalive probe.
+    const c = conv().handshake().data(true, 300, 0.01).data(false, 120, 0.05);
+    c.send(true, 1, 0.5).ack(true, 0.00002).ack(false, 0.0002);
+    c.probe(true, 5, 'ack').probe(true, 5, 'ack');
+    const frames = c.frames;
+    const one = frames.findIndex((f, i) => i > 0 && frames[i - 1]!.fromClient && f.fromClient && f.tsSec * 1e9 + f.tsNsec - (frames[i - 1]!.tsSec * 1e9 + frames[i - 1]!.tsNsec) < 1e5);
+    expect(one, 'the 1-byte segment and the pure ACK after it').toBeGreaterThan(0);
+    const later = (f: (typeof frames)[number], ns: number) => ({ ...f, tsNsec: f.tsNsec + ns });
+    const doubled = frames.flatMap((f, i) => (i === one - 1 ? [f] : i === one ? [f, later(frames[i - 1]!, 5000), later(f, 5000)] : [f, later(f, 5000)]));
+    const { report, events, file } = await run(doubled);
+    expect(report.summary.packets).toBe(2 * frames.length);
+    expect(report.summary.warnings).toEqual([expect.stringMatching(new RegExp(`^${frames.length} TCP segment\\(s\\) came a second time within 1 ms`))]);
+    const k = report.connections[0]!;
+    expect(k.probes.map((p) => [p.payloadBytes, p.reply.kind])).toEqual([
+      [0, 'ack'],
+      [0, 'ack'],
+    ]);
+    const probes = framesOf(events, 'probe');
+    expect(probes).toHaveLength(2);
+    expect(k.keepalive.client!.style).toBe('linux');
+    // tshark flags both copies of each probe, and the late copy of the 1-byte segment
+    // (frame 2 × one + 1) as a keepalive too: that one is the false probe this rule avoids.
+    expect(tsharkFrames(file, 'tcp.analysis.keep_alive')).toEqual([2 * one + 1, ...probes.flatMap((f) => [f, f + 1])]);
+  });
+
   it('a Linux prober that gives up after one probe: any TCP_USER_TIMEOUT up to the RST would', async () => {
     // The first probe goes out whatever the user timeout (Linux checks it only once a probe is
     // out), so the range starts at 0; it ends at the RST, 30 + 10 s after the peer's last data.

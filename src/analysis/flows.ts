@@ -30,7 +30,8 @@ const CLOSE_GRACE_SECONDS = 30;
  * A segment the same side sent within this long (either way: copies from two interfaces may be
  * stamped out of order), with the same seq, ack, flags, window, length, checksum and IPv4 id, is
  * the same packet captured again: `tcpdump -i any` on a Linux bridge sees each bridged packet on
- * both ports, microseconds apart. A sender repeats a segment only after a retransmission timeout
+ * both ports, microseconds apart (the last two segments are kept: a copy may come after the
+ * next segment of the same side). A sender repeats a segment only after a retransmission timeout
  * (200 ms at least on Linux, a tail-loss probe 10 ms), a keepalive probe after 1 s or more, and
  * numbers each IPv4 packet anew. The checksum alone does not tell: with checksum offload the
  * capture on the sender holds only the pseudo-header's sum, the same for every empty segment
@@ -260,14 +261,17 @@ const D_PENDING_SEQ = 26;
 const D_PENDING_FRAME = 27;
 const D_GAVE_UP_ELAPSED = 28; // at the give-up: seconds since this side last received a segment (NaN: none seen)
 const D_GAVE_UP_PROBE_ELAPSED = 29; // and from then to the last probe before the give-up
-// The segment this side sent last, to know a second copy of it (see COPY_SECONDS): its time, seq,
-// ack, ((IPv4 id + 1) × 2^8 + flags) × 2^16 + payload length, window × 2^16 + checksum.
-const D_LAST_SENT_T = 30;
-const D_LAST_SENT_SEQ = 31;
-const D_LAST_SENT_ACK = 32;
-const D_LAST_SENT_FLAGS_LEN = 33;
-const D_LAST_SENT_WINDOW_SUM = 34;
-const D_STRIDE = 35;
+// The last two segments this side sent, to know a second copy of either (see COPY_SECONDS): the
+// newest at D_SENT, the one before at D_SENT + SENT_RECORD; each: time, seq, ack,
+// ((IPv4 id + 1) × 2^8 + flags) × 2^16 + payload length, window × 2^16 + checksum.
+const D_SENT = 30;
+const SENT_T = 0;
+const SENT_SEQ = 1;
+const SENT_ACK = 2;
+const SENT_FLAGS_LEN = 3;
+const SENT_WINDOW_SUM = 4;
+const SENT_RECORD = 5;
+const D_STRIDE = D_SENT + 2 * SENT_RECORD;
 const DIR_B = DIR_A + D_STRIDE;
 const STRIDE = DIR_B + D_STRIDE;
 
@@ -508,7 +512,8 @@ export class Tracker {
       S[d + D_OFFERED_SCALE] = -1;
       S[d + D_LAST_ACTIVITY] = Number.NaN;
       S[d + D_GAVE_UP_AFTER] = -1;
-      S[d + D_LAST_SENT_T] = Number.NEGATIVE_INFINITY;
+      S[d + D_SENT + SENT_T] = Number.NEGATIVE_INFINITY;
+      S[d + D_SENT + SENT_RECORD + SENT_T] = Number.NEGATIVE_INFINITY;
     }
     const K = this.keys;
     const k = slot * K_STRIDE;
@@ -564,18 +569,26 @@ export class Tracker {
     // The same packet captured a second time (COPY_SECONDS): a frame of the connection, nothing more.
     const flagsLen = ((seg.ipId + 1) * 256 + flags) * 65536 + seg.payloadLen;
     const windowSum = seg.window * 65536 + seg.checksum;
-    if (
-      Math.abs(t - S[sd + D_LAST_SENT_T]!) < COPY_SECONDS && S[sd + D_LAST_SENT_SEQ] === seg.seq && S[sd + D_LAST_SENT_ACK] === seg.ack &&
-      S[sd + D_LAST_SENT_FLAGS_LEN] === flagsLen && S[sd + D_LAST_SENT_WINDOW_SUM] === windowSum
-    ) {
-      if (this.copies++ === 0) this.firstCopyFrame = seg.frameNumber;
-      return;
+    for (let r = sd + D_SENT; r <= sd + D_SENT + SENT_RECORD; r += SENT_RECORD) {
+      if (
+        Math.abs(t - S[r + SENT_T]!) < COPY_SECONDS && S[r + SENT_SEQ] === seg.seq && S[r + SENT_ACK] === seg.ack &&
+        S[r + SENT_FLAGS_LEN] === flagsLen && S[r + SENT_WINDOW_SUM] === windowSum
+      ) {
+        if (this.copies++ === 0) this.firstCopyFrame = seg.frameNumber;
+        return;
+      }
     }
-    S[sd + D_LAST_SENT_T] = t;
-    S[sd + D_LAST_SENT_SEQ] = seg.seq;
-    S[sd + D_LAST_SENT_ACK] = seg.ack;
-    S[sd + D_LAST_SENT_FLAGS_LEN] = flagsLen;
-    S[sd + D_LAST_SENT_WINDOW_SUM] = windowSum;
+    const older = sd + D_SENT + SENT_RECORD;
+    S[older + SENT_T] = S[sd + D_SENT + SENT_T]!;
+    S[older + SENT_SEQ] = S[sd + D_SENT + SENT_SEQ]!;
+    S[older + SENT_ACK] = S[sd + D_SENT + SENT_ACK]!;
+    S[older + SENT_FLAGS_LEN] = S[sd + D_SENT + SENT_FLAGS_LEN]!;
+    S[older + SENT_WINDOW_SUM] = S[sd + D_SENT + SENT_WINDOW_SUM]!;
+    S[sd + D_SENT + SENT_T] = t;
+    S[sd + D_SENT + SENT_SEQ] = seg.seq;
+    S[sd + D_SENT + SENT_ACK] = seg.ack;
+    S[sd + D_SENT + SENT_FLAGS_LEN] = flagsLen;
+    S[sd + D_SENT + SENT_WINDOW_SUM] = windowSum;
 
     const senderKnown = S[sd + D_NEXT_SEQ_KNOWN] !== 0;
     const senderNext = S[sd + D_NEXT_SEQ]!;
