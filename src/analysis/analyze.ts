@@ -137,7 +137,7 @@ export class Analysis<T = ConnectionReport> {
     const copies = this.tracker.copies;
     if (copies > 0) {
       all.push(
-        `${copies} TCP segment(s) came a second time within 1 ms, identical (the first: frame ${this.tracker.firstCopyFrame}): one packet captured on two ` +
+        `${copies} TCP segment(s) came a second time within 10 ms, identical (the first: frame ${this.tracker.firstCopyFrame}): one packet captured on two ` +
           `interfaces, as tcpdump -i any sees a bridged or routed packet on its way in and out; each copy counts as a frame of its connection but was analysed once`,
       );
     }
