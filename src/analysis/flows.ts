@@ -32,11 +32,12 @@ const CLOSE_GRACE_SECONDS = 30;
  * the same packet captured again: `tcpdump -i any` on a Linux bridge sees each bridged packet on
  * both ports, mostly microseconds apart, but a keepalive probe's two copies came 2.4 and 2.9 ms
  * apart in a live capture (the last two segments are kept: a copy may come after the next
- * segment of the same side). A sender repeats a segment only after a retransmission timeout
- * (200 ms at least on Linux, a tail-loss probe 10 ms), a keepalive probe after 1 s or more, and
- * numbers each IPv4 packet anew. The checksum alone does not tell: with checksum offload the
- * capture on the sender holds only the pseudo-header's sum, the same for every empty segment
- * (seen on the loopback of fmt-multi-if).
+ * segment of the same side). A keepalive or zero-window probe is repeated only after 200 ms or
+ * more, and a sender numbers each IPv4 packet anew, so a fast retransmission (a tail-loss probe,
+ * RACK) is no copy over IPv4; over IPv6, where there is no id, one taken for a copy moves at most
+ * a receiver's idle clock by those milliseconds. The checksum alone does not tell: with checksum
+ * offload the capture on the sender holds only the pseudo-header's sum, the same for every empty
+ * segment (seen on the loopback of fmt-multi-if).
  */
 const COPY_SECONDS = 0.01;
 
