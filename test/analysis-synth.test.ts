@@ -72,7 +72,7 @@ describe('synthesized keepalive scenarios', () => {
 
   it("a probe's copy milliseconds later, after the peer's answer, is still a copy", async () => {
     // Seen live with -i any on a bridge: most copies came microseconds after their original, but
-    // each probe's copy 2.4-2.9 ms later, after the answering ACK. Here the probes' copies come
+    // each probe's copy 2.2-3.6 ms later, after the answering ACK. Here the probes' copies come
     // 2.9 ms later, the other copies 5 µs later, in time order.
     const c = conv().handshake().data(true, 300, 0.01).data(false, 120, 0.05);
     c.probe(true, 5, 'ack').probe(true, 5, 'ack');

@@ -30,7 +30,7 @@ const CLOSE_GRACE_SECONDS = 30;
  * A segment the same side sent within this long (either way: copies from two interfaces may be
  * stamped out of order), with the same seq, ack, flags, window, length, checksum and IPv4 id, is
  * the same packet captured again: `tcpdump -i any` on a Linux bridge sees each bridged packet on
- * both ports, mostly microseconds apart, but a keepalive probe's two copies came 2.4 and 2.9 ms
+ * both ports, mostly microseconds apart, but each keepalive probe's two copies came 2.2 to 3.6 ms
  * apart in a live capture (the last two segments are kept: a copy may come after the next
  * segment of the same side). A keepalive or zero-window probe is repeated only after 200 ms or
  * more, and a sender numbers each IPv4 packet anew, so a fast retransmission (a tail-loss probe,
