@@ -187,7 +187,12 @@ interface SegmentFields {
   copyOf: number;
 }
 
+/** tshark's view of a file, read once for the tests that share it. */
+const fieldsOfFile = new Map<string, Map<number, SegmentFields>>();
+
 function segmentFields(file: string): Map<number, SegmentFields> {
+  const known = fieldsOfFile.get(file);
+  if (known !== undefined) return known;
   const rows = tsharkFields(
     file,
     ['frame.number', 'tcp.stream', 'tcp.srcport', 'tcp.window_size_value', 'tcp.seq_raw', 'tcp.ack_raw', 'tcp.len', 'tcp.flags', 'frame.time_epoch', 'tcp.checksum', 'ip.id'],
@@ -207,6 +212,7 @@ function segmentFields(file: string): Map<number, SegmentFields> {
     last.set(`${stream}:${port}`, { window: Number(win), ack: Number(ack) });
     lastSent.set(`${stream}:${port}`, [{ frame: Number(frame), time: Number(time), key }, ...before.slice(0, 1)]);
   }
+  fieldsOfFile.set(file, out);
   return out;
 }
 

@@ -87,10 +87,14 @@ function clearlyLonger(x: number, than: number): boolean {
   return x > than * 1.1 + 0.01;
 }
 
+/** "over 5.04 s and up to 7.05 s", or "up to 7.05 s" after a single probe, in the given units. */
+export function userTimeoutRange(u: { above: number; atMost: number }, unit: (x: number) => string = secs): string {
+  return u.above > 0 ? `over ${unit(u.above)} and up to ${unit(u.atMost)}` : `up to ${unit(u.atMost)}`;
+}
+
 /** The user timeouts that end probing where a prober gave up, in words. */
 export function userTimeoutText(u: { above: number; atMost: number }): string {
-  const range = u.above > 0 ? `over ${secs(u.above)} and up to ${secs(u.atMost)}` : `up to ${secs(u.atMost)}`;
-  return `a TCP_USER_TIMEOUT ${range} (from the last segment received) stops Linux probing here too, whatever TCP_KEEPCNT is`;
+  return `a TCP_USER_TIMEOUT ${userTimeoutRange(u)} (from the last segment received) stops Linux probing here too, whatever TCP_KEEPCNT is`;
 }
 
 export function inferSettings(dir: Direction): KeepaliveSettings | null {

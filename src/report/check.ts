@@ -3,7 +3,7 @@
  * observed keepalive match what was expected? Shared by `keepalive check` and the vitest matcher.
  */
 import type { ConnectionReport, KeepaliveSettings, Report, Side } from '../analysis/model.js';
-import { userTimeoutText } from '../analysis/timeline.js';
+import { userTimeoutRange, userTimeoutText } from '../analysis/timeline.js';
 import { countText, seconds } from './units.js';
 
 export type Expect = 'idle' | 'interval' | 'count' | 'userTimeout';
@@ -103,9 +103,14 @@ function within(observed: number, expected: number, tol: Tolerance): boolean {
   return Math.abs(observed - expected) <= slack + 1e-6;
 }
 
+/** What an expectation is called in the results. */
+function expectName(what: Expect | 'keepalive'): string {
+  return what === 'userTimeout' ? 'user timeout' : what;
+}
+
 /** An expected figure in words: "count 3", "idle 60 s". */
 function figureText(what: Expect, expected: number): string {
-  return what === 'count' ? `count ${expected}` : `${what === 'userTimeout' ? 'user timeout' : what} ${seconds(expected)}`;
+  return what === 'count' ? `count ${expected}` : `${expectName(what)} ${seconds(expected)}`;
 }
 
 function judge(settings: KeepaliveSettings, what: Expect, expected: number, tol: Tolerance): Pick<CheckResult, 'status' | 'observed' | 'message'> {
@@ -118,11 +123,10 @@ function judge(settings: KeepaliveSettings, what: Expect, expected: number, tol:
     // The user timeouts that give up at the same tick are a range: pass when it meets expected ± tolerance.
     const slack = 'relative' in tol ? tol.relative * expected : tol.absolute;
     const ok = expected + slack > u.above && expected - slack <= u.atMost + 1e-6;
-    const range = u.above > 0 ? `over ${seconds(u.above)} and up to ${seconds(u.atMost)}` : `up to ${seconds(u.atMost)}`;
     return {
       status: ok ? 'pass' : 'fail',
       observed: u.atMost,
-      message: `gave up where a user timeout ${range} would (from the last segment received), expected ${seconds(expected)} ± ${toleranceText(tol)}`,
+      message: `gave up where a user timeout ${userTimeoutRange(u, seconds)} would (from the last segment received), expected ${seconds(expected)} ± ${toleranceText(tol)}`,
     };
   }
   if (what === 'count') {
@@ -249,8 +253,7 @@ export function renderCheckText(outcome: CheckOutcome, e: Expectations, paint: (
   for (const r of outcome.results) {
     const status = effectiveStatus(r, e.strict);
     const side = r.side ?? 'either side';
-    const what = r.expectation === 'userTimeout' ? 'user timeout' : r.expectation;
-    lines.push(`${paint(status, LABEL[status])}  ${r.connection.client} -> ${r.connection.server}  ${side} ${what}: ${r.message}`);
+    lines.push(`${paint(status, LABEL[status])}  ${r.connection.client} -> ${r.connection.server}  ${side} ${expectName(r.expectation)}: ${r.message}`);
   }
   lines.push(summaryLine(outcome, e));
   return `${lines.join('\n')}\n`;
