@@ -8,8 +8,8 @@ import { openCapture, readFrames, type CaptureFile } from '../capture/open.js';
 import type { Frame } from '../capture/frame.js';
 import { DECODED_TCP, decodeFrame, UNKNOWN_LINK_TYPE } from '../decode/decode.js';
 import { Segment } from '../decode/segment.js';
-import { Tracker } from './flows.js';
-import type { ConnectionReport, KeepaliveEvent, Report, Summary } from './model.js';
+import { Tracker, type Connection } from './flows.js';
+import type { ConnectionReport, Finding, KeepaliveEvent, Report, Summary } from './model.js';
 import { DEFAULT_MIDDLEBOX_TIMEOUT, FindingTally, type LintOptions } from './lint.js';
 import { connectionReport, isoTime } from './timeline.js';
 
@@ -44,36 +44,82 @@ export function selects(report: Pick<ConnectionReport, 'client' | 'server'>, opt
 }
 
 /**
+ * What becomes of each finished connection: its report, if the user's selection keeps it, is
+ * counted and tallied for the summary, and what `keep` makes of it (a CSV row, say) is held
+ * until `drain`. The reading thread runs one (Analysis), or the report thread does (handoff.ts).
+ */
+export class ReportStage<T = ConnectionReport> {
+  keepaliveProbes = 0;
+  zeroWindowProbes = 0;
+  connections = 0;
+  readonly tally = new FindingTally();
+  readonly lint: LintOptions;
+  /** What was kept of the connections finished since the last drain (selected ones only). */
+  private done: T[] = [];
+
+  constructor(
+    private readonly options: AnalyzeOptions,
+    private readonly keep: (report: ConnectionReport) => T,
+    readonly probeList: boolean,
+  ) {
+    this.lint = { middleboxTimeout: options.middleboxTimeout ?? DEFAULT_MIDDLEBOX_TIMEOUT };
+  }
+
+  /** The finished connection (the tracker's reused object: its report is made before this returns). */
+  add(c: Connection): void {
+    const report = connectionReport(c, this.lint, this.probeList);
+    if (!selects(report, this.options)) return;
+    this.keepaliveProbes += report.probes.length + report.probesOmitted;
+    this.zeroWindowProbes += report.zeroWindowProbes;
+    this.connections++;
+    this.tally.add(report);
+    this.done.push(this.keep(report));
+  }
+
+  drain(): T[] {
+    const out = this.done;
+    this.done = [];
+    return out;
+  }
+}
+
+/** What the summary needs of the connections' reports (ReportStage's counts, findings in order of first appearance). */
+export interface StageTotals {
+  connections: number;
+  keepaliveProbes: number;
+  zeroWindowProbes: number;
+  findings: Finding[];
+}
+
+/**
  * One analysis: feed it frames in capture order with `frame`, collect finished connections
  * with `drain`, and end with `finish`. What it keeps of each finished connection is its report,
  * or what `keep` makes of the report at once (a CSV row, say), so that the report itself dies young.
+ * With `handOff`, finished connections go there instead (to be reported on another thread), and
+ * `finish` takes the totals of their reports.
  */
 export class Analysis<T = ConnectionReport> {
   packets = 0;
   tcpSegments = 0;
   private readonly seg = new Segment();
   private readonly tracker: Tracker;
-  /** What was kept of the connections finished since the last drain (selected ones only). */
-  private done: T[] = [];
+  private readonly stage: ReportStage<T>;
   private readonly unknownLinks = new Map<number, number>();
   private firstSec = -1;
   private firstNsec = 0;
   private lastSec = -1;
   private lastNsec = 0;
-  private keepaliveProbes = 0;
-  private zeroWindowProbes = 0;
-  private connections = 0;
-  private readonly lint: LintOptions;
-  private readonly tally = new FindingTally();
 
   constructor(
     private readonly options: AnalyzeOptions = {},
-    private readonly keep: (report: ConnectionReport) => T = (r) => r as T,
+    keep: (report: ConnectionReport) => T = (r) => r as T,
+    handOff?: (conn: Connection) => void,
   ) {
-    this.lint = { middleboxTimeout: options.middleboxTimeout ?? DEFAULT_MIDDLEBOX_TIMEOUT };
     const probeList = options.probeList ?? true;
-    // The tracker reuses its Connection object: the report is made before it returns.
-    this.tracker = new Tracker({ onConnection: (c) => this.finished(connectionReport(c, this.lint, probeList)), onEvent: options.onEvent, keepProbes: probeList });
+    this.stage = new ReportStage(options, keep, probeList);
+    // The tracker reuses its Connection object: the report is made (or the connection written out) before it returns.
+    const stage = this.stage;
+    this.tracker = new Tracker({ onConnection: handOff ?? ((c) => stage.add(c)), onEvent: options.onEvent, keepProbes: probeList });
   }
 
   /** Connections currently open. */
@@ -100,20 +146,14 @@ export class Analysis<T = ConnectionReport> {
     }
   }
 
-  private finished(report: ConnectionReport): void {
-    if (!selects(report, this.options)) return;
-    this.keepaliveProbes += report.probes.length + report.probesOmitted;
-    this.zeroWindowProbes += report.zeroWindowProbes;
-    this.connections++;
-    this.tally.add(report);
-    this.done.push(this.keep(report));
-  }
-
   /** What was kept of the connections finished since the last call (selected ones only). */
   drain(): T[] {
-    const out = this.done;
-    this.done = [];
-    return out;
+    return this.stage.drain();
+  }
+
+  /** Finalise every connection still open (handed off or reported; the summary is not made yet). */
+  finishConnections(): void {
+    this.tracker.finish();
   }
 
   /** First frame of the oldest connection still open (Infinity when none): no connection finalised later starts before it. */
@@ -123,13 +163,15 @@ export class Analysis<T = ConnectionReport> {
 
   /** Reports of every connection still open, as they stand now (for a live view); nothing is finalised. */
   snapshot(): ConnectionReport[] {
-    return this.tracker.openConnections().map((c) => connectionReport(c, this.lint)).filter((r) => selects(r, this.options));
+    return this.tracker.openConnections().map((c) => connectionReport(c, this.stage.lint)).filter((r) => selects(r, this.options));
   }
 
   /** End of input: finalise what is open; returns the last reports and the summary. */
-  finish(files: string[], warnings: string[]): { reports: T[]; summary: Summary } {
+  finish(files: string[], warnings: string[], totals?: StageTotals): { reports: T[]; summary: Summary } {
     this.tracker.finish();
     const reports = this.drain();
+    const s = this.stage;
+    const t: StageTotals = totals ?? { connections: s.connections, keepaliveProbes: s.keepaliveProbes, zeroWindowProbes: s.zeroWindowProbes, findings: s.tally.findings() };
     const all = [...warnings];
     for (const [linkType, n] of this.unknownLinks) {
       all.push(`${n} frame(s) of link type ${linkType} were counted but not decoded (this link type is not supported)`);
@@ -147,12 +189,12 @@ export class Analysis<T = ConnectionReport> {
         files,
         packets: this.packets,
         tcpSegments: this.tcpSegments,
-        connections: this.connections,
-        keepaliveProbes: this.keepaliveProbes,
-        zeroWindowProbes: this.zeroWindowProbes,
+        connections: t.connections,
+        keepaliveProbes: t.keepaliveProbes,
+        zeroWindowProbes: t.zeroWindowProbes,
         firstTime: this.firstSec < 0 ? null : isoTime(this.firstSec, this.firstNsec),
         lastTime: this.lastSec < 0 ? null : isoTime(this.lastSec, this.lastNsec),
-        findings: this.tally.findings(),
+        findings: t.findings,
         warnings: all,
       },
     };
@@ -162,16 +204,29 @@ export class Analysis<T = ConnectionReport> {
 /**
  * Open the captures and feed them to `analysis`, yielding whenever the reader waits for bytes
  * (connections may have been finalised meanwhile); returns the summary, every connection
- * finalised. The files are closed on every exit path.
+ * finalised. The files are closed on every exit path. With `totals`, the connections were
+ * handed off (Analysis's handOff) and the summary counts what their reports came to.
  */
-async function* feed<T>(paths: readonly string[], options: AnalyzeOptions, analysis: Analysis<T>): AsyncGenerator<T[], { reports: T[]; summary: Summary }> {
+export async function* feed<T>(
+  paths: readonly string[],
+  options: AnalyzeOptions,
+  analysis: Analysis<T>,
+  totals?: () => Promise<StageTotals>,
+): AsyncGenerator<T[], { reports: T[]; summary: Summary }> {
   const files: CaptureFile[] = [];
   try {
     for (const p of paths) files.push(await openCapture(p, options.stdin));
     for await (const _ of readFrames(files, (frame, frameNumber) => analysis.frame(frame, frameNumber))) yield analysis.drain();
+    let t: StageTotals | undefined;
+    if (totals !== undefined) {
+      // Connections handed off: every one of them goes out before the totals of their reports come back.
+      analysis.finishConnections();
+      t = await totals();
+    }
     return analysis.finish(
       files.map((f) => f.name),
       files.flatMap((f) => f.allWarnings()),
+      t,
     );
   } finally {
     await Promise.all(files.map((f) => f.input.close()));
@@ -199,6 +254,28 @@ export async function* analyze(paths: readonly string[], options: AnalyzeOptions
   }
 }
 
+/** Rendered connections waiting for every older one to end: released in order of first frame. */
+export class InOrder<T> {
+  private waiting: { frame: number; value: T }[] = [];
+
+  get size(): number {
+    return this.waiting.length;
+  }
+
+  add(entry: { frame: number; value: T }): void {
+    this.waiting.push(entry);
+  }
+
+  /** The waiting values that start before `frame`, in order; the rest stay. */
+  release(frame: number): T[] {
+    const waiting = this.waiting;
+    const ready = waiting.filter((w) => w.frame < frame);
+    if (ready.length === 0) return [];
+    this.waiting = ready.length === waiting.length ? [] : waiting.filter((w) => w.frame >= frame);
+    return ready.sort((x, y) => x.frame - y.frame).map((w) => w.value);
+  }
+}
+
 /**
  * Connections in order of their first frame (as `analyzeToReport` lists them), each turned
  * into what the caller writes (`render`) as soon as it is finalised: only that form waits,
@@ -207,17 +284,11 @@ export async function* analyze(paths: readonly string[], options: AnalyzeOptions
 export async function* analyzeInOrder<T>(paths: readonly string[], options: AnalyzeOptions, render: (report: ConnectionReport) => T): AsyncGenerator<T[], Summary> {
   // Rendered as each connection is finalised: its report is garbage before the next one's.
   const analysis = new Analysis(options, (r) => ({ frame: r.firstFrame, value: render(r) }));
-  let waiting: { frame: number; value: T }[] = [];
+  const waiting = new InOrder<T>();
   const take = (done: { frame: number; value: T }[]): void => {
-    for (let i = 0; i < done.length; i++) waiting.push(done[i]!);
+    for (let i = 0; i < done.length; i++) waiting.add(done[i]!);
   };
-  /** The waiting values that start before `frame`, in order; the rest stay. */
-  const release = (frame: number): T[] => {
-    const ready = waiting.filter((w) => w.frame < frame);
-    if (ready.length === 0) return [];
-    waiting = ready.length === waiting.length ? [] : waiting.filter((w) => w.frame >= frame);
-    return ready.sort((x, y) => x.frame - y.frame).map((w) => w.value);
-  };
+  const release = (frame: number): T[] => waiting.release(frame);
   // Asking the table for its oldest open connection costs a pass over it: only when enough waits.
   let threshold = 1024;
   const it = feed(paths, options, analysis);
@@ -230,9 +301,9 @@ export async function* analyzeInOrder<T>(paths: readonly string[], options: Anal
         return r.value.summary;
       }
       take(r.value);
-      if (waiting.length >= threshold) {
+      if (waiting.size >= threshold) {
         const out = release(analysis.oldestOpenFrame());
-        threshold = Math.max(1024, 2 * waiting.length);
+        threshold = Math.max(1024, 2 * waiting.size);
         if (out.length > 0) yield out;
       }
     }

@@ -80,6 +80,29 @@ export class SampleRing {
   get size(): number {
     return this.kept;
   }
+
+  /** Doubles `writeTo` takes: the count, the number kept, the values kept. */
+  get encodedLength(): number {
+    return 2 + this.kept;
+  }
+
+  /** The ring as doubles into `out` from `at` (the thread that makes reports reads it back); returns the offset after. */
+  writeTo(out: Float64Array, at: number): number {
+    out[at] = this.count;
+    out[at + 1] = this.kept;
+    const values = this.values;
+    for (let i = 0; i < this.kept; i++) out[at + 2 + i] = values[i]!;
+    return at + 2 + this.kept;
+  }
+
+  /** The ring as `writeTo` wrote it at `at`, values in the same slots; returns the offset after. */
+  readFrom(src: Float64Array, at: number): number {
+    const kept = src[at + 1]!;
+    this.clear();
+    for (let i = 0; i < kept; i++) this.push(src[at + 2 + i]!);
+    this.count = src[at]!;
+    return at + 2 + kept;
+  }
 }
 
 /** How many values of each ring InlineRings keeps in the caller's slab. */
@@ -176,5 +199,13 @@ export class HeadTail<T> {
 
   get omitted(): number {
     return this.total - this.first.length - (this.last?.length ?? 0);
+  }
+
+  /** These items, kept as `push` kept them, with `omitted` more that were counted only. */
+  static of<T>(items: readonly T[], omitted: number, head = 500, tail = 500): HeadTail<T> {
+    const h = new HeadTail<T>(head, tail);
+    for (const x of items) h.push(x);
+    h.total += omitted;
+    return h;
   }
 }

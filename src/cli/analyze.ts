@@ -7,6 +7,7 @@
 import { analyze, analyzeInOrder, analyzeToReport } from '../analysis/analyze.js';
 import type { Report, Summary } from '../analysis/model.js';
 import { CSV_HEADER, csvRow } from '../report/csv.js';
+import { analyzeInOrderOnThread, reportOnThread } from '../analysis/threaded.js';
 import type { CliCommand, CommandSpec, Parsed } from './args.js';
 import { useColor, type ColorMode } from './color.js';
 import { EXIT_OK, UsageError } from './errors.js';
@@ -28,6 +29,7 @@ export interface AnalyzeArgs {
   middleboxTimeout?: number | undefined;
   /** Analyse each file on its own (unrelated captures), in parallel on `jobs` threads. */
   separate?: boolean | undefined;
+  /** Threads: for --separate, files analysed at once; otherwise 1 or 2, whether csv, json and text reports are made on a second thread (threaded.ts). */
   jobs?: number | undefined;
 }
 
@@ -50,7 +52,7 @@ const spec: CommandSpec = {
     { name: 'format', alias: 'F', type: 'string', choices: ANALYZE_FORMATS, default: 'text', describe: 'report format' },
     { name: 'output', alias: 'o', type: 'string', describe: 'write the report to this file (never over an input)' },
     { name: 'separate', type: 'boolean', default: false, describe: 'analyse each file on its own (unrelated captures), in parallel' },
-    { name: 'jobs', type: 'string', describe: 'worker threads for --separate (default: one per core)' },
+    { name: 'jobs', type: 'string', describe: 'threads: for --separate, files at once (default: one per core); otherwise 1 keeps the reports on the reading thread, 2 makes them on a second one (default: for 64 MiB of input or more)' },
     ...SELECTION_OPTIONS,
   ],
   epilogue: `${examples('Examples', ANALYZE_EXAMPLES)}\n\n${EXIT_EPILOGUE}`,
@@ -131,6 +133,8 @@ async function writeHeld(a: AnalyzeArgs, format: 'text' | 'json' | 'markdown' | 
   const selection = { port: a.port, host: a.host, middleboxTimeout: a.middleboxTimeout };
   const stop = startProgress(a.files, { delayMs: progressDelay() });
   const out = new StreamOutput('-o', a.output);
+  // Text and JSON reports can be made on a second thread (markdown and HTML keep two pieces per connection).
+  const onThread = reportOnThread(a.files, a.jobs);
   try {
     if (format === 'markdown') {
       const { markdownConnection, renderMarkdownFrom } = await import('../report/markdown.js');
@@ -157,14 +161,18 @@ async function writeHeld(a: AnalyzeArgs, format: 'text' | 'json' | 'markdown' | 
     }
     if (format === 'json') {
       const { jsonConnection, jsonHead, jsonTail } = await import('../report/json.js');
-      const { summary, items } = await collect(analyzeInOrder(a.files, selection, inUtf8(jsonConnection)));
+      const { summary, items } = await collect(
+        onThread ? analyzeInOrderOnThread(a.files, selection, { format: 'json' }) : analyzeInOrder(a.files, selection, inUtf8(jsonConnection)),
+      );
       stop();
       warn(summary.warnings);
       await writeBatched(out, [jsonHead(summary)], separated(items, '\n', ',\n'), [jsonTail(items.length)]);
       return;
     }
     const { textConnection, textHead } = await import('../report/text.js');
-    const { summary, items } = await collect(analyzeInOrder(a.files, selection, inUtf8(textConnection({ color }))));
+    const { summary, items } = await collect(
+      onThread ? analyzeInOrderOnThread(a.files, selection, { format: 'text', color }) : analyzeInOrder(a.files, selection, inUtf8(textConnection({ color }))),
+    );
     stop();
     warn(summary.warnings);
     await writeBatched(out, [textHead(summary, items.length, { color })], separated(items, '\n\n', '\n\n'), ['\n']);
@@ -219,6 +227,16 @@ async function writeBatched(out: StreamOutput, ...sources: Iterable<string | Buf
   if (parts.length > 0) await out.write(Buffer.concat(parts));
 }
 
+const CRLF = Buffer.from('\r\n');
+
+/** `head`, then each row and its CRLF (rows made on the report thread come as UTF-8 bytes). */
+function rowLines(head: string, rows: readonly (string | Buffer)[]): string | Buffer {
+  if (typeof rows[0] === 'string') return `${head}${rows.join('\r\n')}\r\n`;
+  const parts: Buffer[] = [Buffer.from(head)];
+  for (const row of rows) parts.push(typeof row === 'string' ? Buffer.from(row) : row, CRLF);
+  return Buffer.concat(parts);
+}
+
 /** The capture's warnings on standard error, one line each. */
 function warn(warnings: readonly string[]): void {
   for (const w of warnings) process.stderr.write(`keepalive: warning: ${w}\n`);
@@ -258,7 +276,10 @@ async function streamCsv(a: AnalyzeArgs): Promise<void> {
   // at all leaves no output file behind.
   let head = `${CSV_HEADER}\r\n`;
   try {
-    const it = analyzeInOrder(a.files, { port: a.port, host: a.host, middleboxTimeout: a.middleboxTimeout, probeList: false }, csvRow);
+    const selection = { port: a.port, host: a.host, middleboxTimeout: a.middleboxTimeout, probeList: false };
+    const it: AsyncGenerator<(string | Buffer)[], Summary> = reportOnThread(a.files, a.jobs)
+      ? analyzeInOrderOnThread(a.files, selection, { format: 'csv' })
+      : analyzeInOrder(a.files, selection, csvRow);
     for (;;) {
       const r = await it.next();
       if (r.done) {
@@ -268,7 +289,7 @@ async function streamCsv(a: AnalyzeArgs): Promise<void> {
         break;
       }
       if (r.value.length > 0) {
-        await out.write(`${head}${r.value.join('\r\n')}\r\n`);
+        await out.write(rowLines(head, r.value));
         head = '';
       }
     }

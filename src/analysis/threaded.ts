@@ -1,0 +1,143 @@
+/**
+ * analyzeInOrder with the reports on a second thread: this thread reads, decodes and keeps the
+ * connection table; each finished connection is written into a batch of doubles (handoff.ts)
+ * that moves to the report thread (report/worker.ts), which makes the reports and renders them.
+ * Rows come back as UTF-8 and are released in order of first frame as analyzeInOrder releases
+ * them: the bytes are the same, the two halves of the work run at the same time.
+ */
+import { availableParallelism } from 'node:os';
+import { statSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { Analysis, feed, InOrder, type AnalyzeOptions, type StageTotals } from './analyze.js';
+import { ConnectionBatch } from './handoff.js';
+import type { Summary } from './model.js';
+import { rowsListProbes, type RowFormat } from '../report/rows.js';
+import type { FromReportThread, ReportThreadData, ToReportThread } from '../report/worker.js';
+
+/** Connections per batch handed over. */
+const BATCH = 512;
+/** Batches in flight before this thread waits for the report thread (memory stays bounded if it is the slower). */
+const MAX_IN_FLIGHT = 32;
+/** Inputs this big (in all) are worth a second thread by default; smaller ones are done before it would start. */
+export const THREAD_MIN_BYTES = 64 << 20;
+
+/**
+ * Should the reports go to a second thread? `jobs` 1: never; 2 or more: always; by default when
+ * the machine has two cores or more and the files (not standard input) hold THREAD_MIN_BYTES.
+ */
+export function reportOnThread(paths: readonly string[], jobs: number | undefined): boolean {
+  if (jobs !== undefined) return jobs >= 2;
+  if (availableParallelism() < 2 || paths.includes('-')) return false;
+  let bytes = 0;
+  for (const p of paths) {
+    try {
+      bytes += statSync(p).size;
+    } catch {
+      return false; // opening it will say what is wrong
+    }
+  }
+  return bytes >= THREAD_MIN_BYTES;
+}
+
+/**
+ * Connections in order of their first frame, each rendered as `rows` says (UTF-8 bytes), on a
+ * second thread. Yields batches in order; returns the summary (as analyzeInOrder does).
+ */
+export async function* analyzeInOrderOnThread(paths: readonly string[], options: AnalyzeOptions, rows: RowFormat): AsyncGenerator<Buffer[], Summary> {
+  const data: ReportThreadData = { options: { port: options.port, host: options.host, middleboxTimeout: options.middleboxTimeout }, rows };
+  const worker = new Worker(new URL('../report/worker.js', import.meta.url), { workerData: data });
+  const batch = new ConnectionBatch();
+  /** First frames of the batches in flight, oldest first: none of their rows may be overtaken. */
+  const inFlight: number[] = [];
+  const arrived: FromReportThread[] = [];
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  const notify = (): void => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  worker.on('message', (m: FromReportThread) => {
+    arrived.push(m);
+    notify();
+  });
+  worker.on('error', (err) => {
+    failure = err;
+    notify();
+  });
+  worker.on('exit', (code) => {
+    failure ??= new Error(`the report thread stopped (exit code ${code})`);
+    notify();
+  });
+  const send = (m: ToReportThread, transfer: ArrayBuffer[] = []): void => worker.postMessage(m, transfer);
+  const flush = (): void => {
+    if (batch.count === 0) return;
+    inFlight.push(batch.firstFrame);
+    const doubles = batch.take();
+    send({ batch: doubles }, [doubles.buffer as ArrayBuffer]);
+  };
+  const probeList = rowsListProbes(rows);
+  const analysis = new Analysis<never>({ ...options, probeList }, undefined, (c) => {
+    batch.add(c);
+    if (batch.count >= BATCH) flush();
+  });
+
+  const waiting = new InOrder<Buffer>();
+  let totals: StageTotals | null = null;
+  /** Take what the report thread sent: rows join the waiting ones, their batch is no longer in flight. */
+  const takeArrived = (): void => {
+    while (arrived.length > 0) {
+      const m = arrived.shift()!;
+      if ('error' in m) throw new Error(`report thread: ${m.error}`);
+      if ('totals' in m) {
+        totals = m.totals;
+        continue;
+      }
+      inFlight.shift();
+      const bytes = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
+      let start = 0;
+      for (let i = 0; i < m.frames.length; i++) {
+        const end = m.ends[i]!;
+        waiting.add({ frame: m.frames[i]!, value: bytes.subarray(start, end) });
+        start = end;
+      }
+    }
+  };
+  const nextMessage = async (): Promise<void> => {
+    if (failure !== null) throw failure;
+    if (arrived.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+    if (failure !== null && arrived.length === 0) throw failure;
+    takeArrived();
+  };
+  /** No connection finalised from now on starts before this frame. */
+  const bound = (): number => Math.min(analysis.oldestOpenFrame(), batch.firstFrame, inFlight.length > 0 ? Math.min(...inFlight) : Number.POSITIVE_INFINITY);
+
+  let threshold = 1024;
+  const it = feed(paths, options, analysis, async () => {
+    flush();
+    send({ end: true });
+    while (totals === null) await nextMessage();
+    return totals;
+  });
+  try {
+    for (;;) {
+      const r = await it.next();
+      if (r.done) {
+        takeArrived();
+        yield waiting.release(Number.POSITIVE_INFINITY);
+        return r.value.summary;
+      }
+      takeArrived();
+      while (inFlight.length > MAX_IN_FLIGHT) await nextMessage();
+      if (waiting.size >= threshold) {
+        const out = waiting.release(bound());
+        threshold = Math.max(1024, 2 * waiting.size);
+        if (out.length > 0) yield out;
+      }
+    }
+  } finally {
+    await it.return(undefined as never);
+    worker.removeAllListeners('exit');
+    await worker.terminate();
+  }
+}

@@ -1,0 +1,170 @@
+// Reports on a second thread (src/analysis/threaded.ts): the connection handed over as doubles
+// must come back field for field, and the rows must be the bytes the one-thread run writes, in
+// the same order, with the same summary and the same failure for a file that cannot be read.
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { SampleRing } from '../src/analysis/bounded.js';
+import { Connection, Direction, type ProbeRecord } from '../src/analysis/flows.js';
+import { ConnectionBatch, readConnection } from '../src/analysis/handoff.js';
+import { HeadTail } from '../src/analysis/bounded.js';
+import { BeatTrack } from '../src/analysis/heartbeat.js';
+import { FIXTURES, ROOT } from './helpers.js';
+import { tempDir } from './synth-helpers.js';
+
+/** Every own field of `o` set to a value no other field has (rings get `seed`-dependent samples). */
+function fillDistinct(o: object, seed: { n: number }): void {
+  for (const key of Object.keys(o)) {
+    const v = (o as Record<string, unknown>)[key];
+    const set = (x: unknown) => ((o as Record<string, unknown>)[key] = x);
+    if (typeof v === 'number') set(++seed.n + 0.25);
+    else if (typeof v === 'boolean') set(!v);
+    else if (v instanceof SampleRing) for (let i = 0; i < 3 + (seed.n % 5); i++) v.push(++seed.n / 7);
+    else if (v instanceof BeatTrack) fillDistinct(v, seed);
+  }
+}
+
+/** What a report can read of a ring: its count, size, median and spread. */
+function ringView(r: SampleRing): number[] {
+  return [r.count, r.size, r.median(), r.medianDistance(r.median())];
+}
+
+/**
+ * Every field of the object, rings as ringView, nested tracks and lists opened up; a direction's
+ * `beatTrack` is only the storage `beats` points to when set, and is compared through it.
+ */
+function view(o: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(o)) {
+    if (key === 'beatTrack') continue;
+    const v = (o as Record<string, unknown>)[key];
+    if (v instanceof SampleRing) out[key] = ringView(v);
+    else if (v instanceof BeatTrack || v instanceof Direction) out[key] = view(v);
+    else if (v instanceof HeadTail) out[key] = { items: v.items(), omitted: v.omitted, total: v.total };
+    else out[key] = v;
+  }
+  return out;
+}
+
+function probe(i: number, reply: ProbeRecord['reply']): ProbeRecord {
+  return { frame: 10 + i, tsSec: 1_700_000_000 + i, tsNsec: 123 + i, t: i + 0.5, fromA: i % 2 === 0, seq: 4_000_000_000 + i, payloadBytes: i % 2, sinceLastActivity: i === 0 ? null : i * 1.5, ordinal: i + 1, reply, replyFrame: i === 0 ? 0 : 20 + i, replyT: i + 0.75 };
+}
+
+describe('hand-off of a finished connection', () => {
+  it('carries every field of Connection and Direction, the rings, the heartbeat tracks and the probe list', () => {
+    const seed = { n: 0 };
+    const c = new Connection();
+    fillDistinct(c, seed);
+    fillDistinct(c.dirA, seed);
+    fillDistinct(c.dirB, seed);
+    c.ipVersion = 6;
+    c.rolesFrom = 'syn-ack';
+    c.closedBy = 'rst';
+    c.dirA.beats = c.dirA.beatTrack;
+    c.dirB.beats = null;
+    // 1,203 probes: the first 500 and the last 500 kept, 203 counted only.
+    const probes = new HeadTail<ProbeRecord>();
+    for (let i = 0; i < 1203; i++) probes.push(probe(i, (['none', 'ack', 'rst'] as const)[i % 3]!));
+    c.probes = probes;
+    // The fields that are not data: name caches are made again from the addresses.
+    c.clientName = null;
+    c.serverName = null;
+
+    const batch = new ConnectionBatch(64);
+    batch.add(new Connection());
+    batch.add(c);
+    expect(batch.count).toBe(2);
+    expect(batch.firstFrame).toBe(0);
+    const doubles = batch.take();
+    expect(batch.count).toBe(0);
+    const back = [new Connection(), new Connection()];
+    let at = 0;
+    for (const b of back) at = readConnection(doubles, at, b);
+    expect(at).toBe(doubles.length);
+    expect(view(back[0]!)).toEqual(view(new Connection()));
+    expect(view(back[1]!)).toEqual(view(c));
+    expect(back[1]!.probes.omitted).toBe(203);
+    expect(back[1]!.probes.items()).toHaveLength(1000);
+    // Every number filled in differs from every other, so no two fields can have been swapped.
+    const numbers = JSON.stringify(view(c)).match(/-?\d+\.25\b/g)!;
+    expect(new Set(numbers).size).toBe(numbers.length);
+    expect(numbers.length).toBeGreaterThan(60);
+  });
+});
+
+interface Threaded {
+  analyzeInOrderOnThread: (paths: string[], options: object, rows: object) => AsyncGenerator<Buffer[], unknown>;
+}
+interface Serial {
+  analyzeInOrder: (paths: string[], options: object, render: (r: unknown) => string) => AsyncGenerator<string[], unknown>;
+}
+
+/** Rows and summary of an in-order analysis, or the message it failed with. */
+async function run(it: AsyncGenerator<(string | Buffer)[], unknown>): Promise<{ rows: string[]; batches: number; summary: unknown } | { error: string }> {
+  const rows: string[] = [];
+  let batches = 0;
+  try {
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return { rows, batches, summary: r.value };
+      if (r.value.length > 0) batches++;
+      for (const x of r.value) rows.push(typeof x === 'string' ? x : x.toString('utf8'));
+    }
+  } catch (err) {
+    return { error: String(err) };
+  }
+}
+
+// The built modules: the report thread runs dist/report/worker.js.
+const dist = (p: string) => pathToFileURL(join(ROOT, 'dist', p)).href;
+async function paths(): Promise<{ threaded: Threaded; serial: Serial; csvRow: (r: unknown) => string; jsonConnection: (r: unknown) => string }> {
+  const threaded = (await import(dist('analysis/threaded.js'))) as Threaded;
+  const serial = (await import(dist('analysis/analyze.js'))) as Serial;
+  const { csvRow } = (await import(dist('report/csv.js'))) as { csvRow: (r: unknown) => string };
+  const { jsonConnection } = (await import(dist('report/json.js'))) as { jsonConnection: (r: unknown) => string };
+  return { threaded, serial, csvRow, jsonConnection };
+}
+
+describe('reports on a second thread', () => {
+  it('writes the bytes the one-thread run writes for every fixture, CSV and JSON, failures included', async () => {
+    const { threaded, serial, csvRow, jsonConnection } = await paths();
+    const files = (readdirSync(FIXTURES, { recursive: true }) as string[])
+      .filter((f) => /\.(pcap|pcapng|gz)$/.test(f))
+      .map((f) => join(FIXTURES, f));
+    expect(files.length).toBeGreaterThan(40);
+    let failures = 0;
+    let rows = 0;
+    for (const file of files) {
+      for (const [format, render, probeList] of [
+        ['csv', csvRow, false],
+        ['json', jsonConnection, true],
+      ] as const) {
+        const one = await run(serial.analyzeInOrder([file], { probeList }, render));
+        const two = await run(threaded.analyzeInOrderOnThread([file], {}, { format }));
+        expect(two, `${file} ${format}`).toEqual({ ...one, ...('batches' in one && 'batches' in two ? { batches: two.batches } : {}) });
+        if ('error' in one) failures++;
+        else rows += one.rows.length;
+      }
+    }
+    // The malformed corpus fails the same way on both paths; the rest give rows.
+    expect(failures).toBeGreaterThan(2);
+    expect(rows).toBeGreaterThan(100);
+  }, 120_000);
+
+  it('keeps order and counts over many batches, with a selection, on a bench capture of 60,000 packets and 3,000 connections', async () => {
+    const { threaded, serial, csvRow } = await paths();
+    const file = join(tempDir(), 'bench.pcap');
+    execFileSync(process.execPath, [join(ROOT, 'scripts/bench-capture.mjs'), file, '--packets', '60000', '--connections', '3000', '--seed', '11'], { stdio: 'pipe' });
+    for (const options of [{}, { port: 443 }]) {
+      const one = await run(serial.analyzeInOrder([file], { ...options, probeList: false }, csvRow));
+      const two = await run(threaded.analyzeInOrderOnThread([file], options, { format: 'csv' }));
+      if (!('rows' in one) || !('rows' in two)) throw new Error(`failed: ${JSON.stringify([one, two])}`);
+      expect(two.rows.length).toBe(one.rows.length);
+      expect(two.rows).toEqual(one.rows);
+      expect(two.summary).toEqual(one.summary);
+      expect(one.rows.length).toBeGreaterThan(options.port === undefined ? 2999 : 10);
+    }
+  }, 60_000);
+});
