@@ -95,10 +95,20 @@ describe('hand-off of a finished connection', () => {
 });
 
 interface Threaded {
-  analyzeInOrderOnThread: (paths: string[], options: object, rows: object) => AsyncGenerator<Buffer[], unknown>;
+  analyzeInOrderOnThread: (paths: string[], options: object, rows: object, ordered?: boolean) => AsyncGenerator<Buffer[], unknown>;
 }
 interface Serial {
   analyzeInOrder: (paths: string[], options: object, render: (r: unknown) => string) => AsyncGenerator<string[], unknown>;
+  analyze: (paths: string[], options: object) => AsyncGenerator<unknown, unknown>;
+}
+
+/** `analyze`'s reports as JSON lines, one batch each (what --format jsonl writes on one thread). */
+async function* jsonLines(it: AsyncGenerator<unknown, unknown>): AsyncGenerator<string[], unknown> {
+  for (;;) {
+    const r = await it.next();
+    if (r.done) return r.value;
+    yield [JSON.stringify(r.value)];
+  }
 }
 
 /** Rows and summary of an in-order analysis, or the message it failed with. */
@@ -128,7 +138,7 @@ async function paths(): Promise<{ threaded: Threaded; serial: Serial; csvRow: (r
 }
 
 describe('reports on a second thread', () => {
-  it('writes the bytes the one-thread run writes for every fixture, CSV and JSON, failures included', async () => {
+  it('writes the bytes the one-thread run writes for every fixture, CSV, JSON and JSON lines, failures included', async () => {
     const { threaded, serial, csvRow, jsonConnection } = await paths();
     const files = (readdirSync(FIXTURES, { recursive: true }) as string[])
       .filter((f) => /\.(pcap|pcapng|gz)$/.test(f))
@@ -147,6 +157,10 @@ describe('reports on a second thread', () => {
         if ('error' in one) failures++;
         else rows += one.rows.length;
       }
+      // JSON lines come as their connections end, not in order of first frame.
+      const one = await run(jsonLines(serial.analyze([file], {})));
+      const two = await run(threaded.analyzeInOrderOnThread([file], {}, { format: 'jsonl' }, false));
+      expect('error' in two ? two : { rows: two.rows, summary: two.summary }, `${file} jsonl`).toEqual('error' in one ? one : { rows: one.rows, summary: one.summary });
     }
     // The malformed corpus fails the same way on both paths; the rest give rows.
     expect(failures).toBeGreaterThan(2);
@@ -166,5 +180,13 @@ describe('reports on a second thread', () => {
       expect(two.summary).toEqual(one.summary);
       expect(one.rows.length).toBeGreaterThan(options.port === undefined ? 2999 : 10);
     }
+    // JSON lines in the order connections end, across batches.
+    const one = await run(jsonLines(serial.analyze([file], {})));
+    const two = await run(threaded.analyzeInOrderOnThread([file], {}, { format: 'jsonl' }, false));
+    if (!('rows' in one) || !('rows' in two)) throw new Error(`failed: ${JSON.stringify([one, two])}`);
+    expect(two.rows).toEqual(one.rows);
+    expect(two.summary).toEqual(one.summary);
+    const firstFrames = one.rows.map((l) => (JSON.parse(l) as { firstFrame: number }).firstFrame);
+    expect(firstFrames).not.toEqual([...firstFrames].sort((x, y) => x - y));
   }, 60_000);
 });

@@ -266,6 +266,13 @@ export class InOrder<T> {
     this.waiting.push(entry);
   }
 
+  /** Every waiting value, in the order added; none stays. */
+  inArrival(): T[] {
+    const out = this.waiting.map((w) => w.value);
+    this.waiting = [];
+    return out;
+  }
+
   /** The waiting values that start before `frame`, in order; the rest stay. */
   release(frame: number): T[] {
     const waiting = this.waiting;

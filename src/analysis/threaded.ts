@@ -41,9 +41,10 @@ export function reportOnThread(paths: readonly string[], jobs: number | undefine
 
 /**
  * Connections in order of their first frame, each rendered as `rows` says (UTF-8 bytes), on a
- * second thread. Yields batches in order; returns the summary (as analyzeInOrder does).
+ * second thread. Yields batches in order; returns the summary (as analyzeInOrder does). With
+ * `ordered` false, rows come as their connections end, in the order `analyze` yields reports.
  */
-export async function* analyzeInOrderOnThread(paths: readonly string[], options: AnalyzeOptions, rows: RowFormat): AsyncGenerator<Buffer[], Summary> {
+export async function* analyzeInOrderOnThread(paths: readonly string[], options: AnalyzeOptions, rows: RowFormat, ordered = true): AsyncGenerator<Buffer[], Summary> {
   const data: ReportThreadData = { options: { port: options.port, host: options.host, middleboxTimeout: options.middleboxTimeout }, rows };
   const worker = new Worker(new URL('../report/worker.js', import.meta.url), { workerData: data });
   const batch = new ConnectionBatch();
@@ -124,12 +125,14 @@ export async function* analyzeInOrderOnThread(paths: readonly string[], options:
       const r = await it.next();
       if (r.done) {
         takeArrived();
-        yield waiting.release(Number.POSITIVE_INFINITY);
+        yield ordered ? waiting.release(Number.POSITIVE_INFINITY) : waiting.inArrival();
         return r.value.summary;
       }
       takeArrived();
       while (inFlight.length > MAX_IN_FLIGHT) await nextMessage();
-      if (waiting.size >= threshold) {
+      if (!ordered) {
+        if (waiting.size > 0) yield waiting.inArrival();
+      } else if (waiting.size >= threshold) {
         const out = waiting.release(bound());
         threshold = Math.max(1024, 2 * waiting.size);
         if (out.length > 0) yield out;

@@ -29,7 +29,7 @@ export interface AnalyzeArgs {
   middleboxTimeout?: number | undefined;
   /** Analyse each file on its own (unrelated captures), in parallel on `jobs` threads. */
   separate?: boolean | undefined;
-  /** Threads: for --separate, files analysed at once; otherwise 1 or 2, whether csv, json and text reports are made on a second thread (threaded.ts). */
+  /** Threads: for --separate, files analysed at once; otherwise 1 or 2, whether csv, json, jsonl and text reports are made on a second thread (threaded.ts). */
   jobs?: number | undefined;
 }
 
@@ -237,6 +237,29 @@ function rowLines(head: string, rows: readonly (string | Buffer)[]): string | Bu
   return Buffer.concat(parts);
 }
 
+const LF = Buffer.from('\n');
+
+/** Each line and its line feed. */
+function lines(rows: readonly (string | Buffer)[]): string | Buffer {
+  if (rows.length === 1 && typeof rows[0] === 'string') return `${rows[0]}\n`;
+  const parts: Buffer[] = [];
+  for (const row of rows) parts.push(typeof row === 'string' ? Buffer.from(row) : row, LF);
+  return Buffer.concat(parts);
+}
+
+/** Each value of `it` rendered, as a batch of its own; the same return value. */
+async function* eachAlone<T, R>(it: AsyncGenerator<T, R>, render: (x: T) => string): AsyncGenerator<string[], R> {
+  try {
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return r.value;
+      yield [render(r.value)];
+    }
+  } finally {
+    await it.return(undefined as never);
+  }
+}
+
 /** The capture's warnings on standard error, one line each. */
 function warn(warnings: readonly string[]): void {
   for (const w of warnings) process.stderr.write(`keepalive: warning: ${w}\n`);
@@ -248,8 +271,13 @@ function warn(warnings: readonly string[]): void {
  */
 async function streamJsonLines(a: AnalyzeArgs): Promise<void> {
   const out = new StreamOutput('-o', a.output);
+  let it: AsyncGenerator<(string | Buffer)[], Summary> | null = null;
   try {
-    const it = analyze(a.files, { port: a.port, host: a.host, middleboxTimeout: a.middleboxTimeout });
+    const selection = { port: a.port, host: a.host, middleboxTimeout: a.middleboxTimeout };
+    // Lines as their connections end, made here or on the report thread.
+    it = reportOnThread(a.files, a.jobs)
+      ? analyzeInOrderOnThread(a.files, selection, { format: 'jsonl' }, false)
+      : eachAlone(analyze(a.files, selection), (r) => JSON.stringify(r));
     for (;;) {
       const r = await it.next();
       if (r.done) {
@@ -257,10 +285,11 @@ async function streamJsonLines(a: AnalyzeArgs): Promise<void> {
         await out.write(`${JSON.stringify({ version: 1, summary: r.value })}\n`);
         break;
       }
-      await out.write(`${JSON.stringify(r.value)}\n`);
+      if (r.value.length > 0) await out.write(lines(r.value));
     }
   } finally {
     out.close();
+    await it?.return(undefined as never);
   }
 }
 
@@ -275,9 +304,10 @@ async function streamCsv(a: AnalyzeArgs): Promise<void> {
   // The header goes out with the first rows (or alone at the end): a file that cannot be read
   // at all leaves no output file behind.
   let head = `${CSV_HEADER}\r\n`;
+  let it: AsyncGenerator<(string | Buffer)[], Summary> | null = null;
   try {
     const selection = { port: a.port, host: a.host, middleboxTimeout: a.middleboxTimeout, probeList: false };
-    const it: AsyncGenerator<(string | Buffer)[], Summary> = reportOnThread(a.files, a.jobs)
+    it = reportOnThread(a.files, a.jobs)
       ? analyzeInOrderOnThread(a.files, selection, { format: 'csv' })
       : analyzeInOrder(a.files, selection, csvRow);
     for (;;) {
@@ -296,6 +326,8 @@ async function streamCsv(a: AnalyzeArgs): Promise<void> {
   } finally {
     stop();
     out.close();
+    // A write that failed stops the analysis too (files closed, the report thread ended).
+    await it?.return(undefined as never);
   }
 }
 

@@ -8,7 +8,7 @@ import { csvRow } from './csv.js';
 import { jsonConnection } from './json.js';
 import { textConnection } from './text.js';
 
-export type RowFormat = { format: 'csv' } | { format: 'json' } | { format: 'text'; color: boolean };
+export type RowFormat = { format: 'csv' } | { format: 'json' } | { format: 'jsonl' } | { format: 'text'; color: boolean };
 
 export function rowRenderer(spec: RowFormat): (c: ConnectionReport) => string {
   switch (spec.format) {
@@ -16,6 +16,8 @@ export function rowRenderer(spec: RowFormat): (c: ConnectionReport) => string {
       return csvRow;
     case 'json':
       return jsonConnection;
+    case 'jsonl':
+      return (c) => JSON.stringify(c);
     case 'text':
       return textConnection({ color: spec.color });
   }
