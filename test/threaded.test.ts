@@ -2,7 +2,8 @@
 // must come back field for field, and the rows must be the bytes the one-thread run writes, in
 // the same order, with the same summary and the same failure for a file that cannot be read.
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { SampleRing } from '../src/analysis/bounded.js';
 import { Connection, Direction, type ProbeRecord } from '../src/analysis/flows.js';
 import { ConnectionBatch, readConnection } from '../src/analysis/handoff.js';
 import { HeadTail } from '../src/analysis/bounded.js';
+import { reportOnThread, THREAD_MIN_BYTES } from '../src/analysis/threaded.js';
 import { BeatTrack } from '../src/analysis/heartbeat.js';
 import { FIXTURES, ROOT } from './helpers.js';
 import { tempDir } from './synth-helpers.js';
@@ -77,12 +79,15 @@ describe('hand-off of a finished connection', () => {
     batch.add(c);
     expect(batch.count).toBe(2);
     expect(batch.firstFrame).toBe(0);
-    const doubles = batch.take();
+    const { doubles, length } = batch.take();
     expect(batch.count).toBe(0);
     const back = [new Connection(), new Connection()];
     let at = 0;
     for (const b of back) at = readConnection(doubles, at, b);
-    expect(at).toBe(doubles.length);
+    expect(at).toBe(length);
+    // The 1,000 probe records made the buffer grow past its first 64 doubles.
+    expect(doubles.length).toBeGreaterThanOrEqual(length);
+    expect(length).toBeGreaterThan(12_000);
     expect(view(back[0]!)).toEqual(view(new Connection()));
     expect(view(back[1]!)).toEqual(view(c));
     expect(back[1]!.probes.omitted).toBe(203);
@@ -138,6 +143,27 @@ async function paths(): Promise<{ threaded: Threaded; serial: Serial; csvRow: (r
 }
 
 describe('reports on a second thread', () => {
+  it('are made there when asked (--jobs), and by default for text, json and jsonl of THREAD_MIN_BYTES, never for CSV or standard input', () => {
+    const dir = tempDir();
+    const small = join(dir, 'small.pcap');
+    const big = join(dir, 'big.pcap');
+    writeFileSync(small, Buffer.alloc(24));
+    writeFileSync(big, '');
+    truncateSync(big, THREAD_MIN_BYTES); // sparse: the size is all that is read
+    const text = { format: 'text', color: false } as const;
+    expect(reportOnThread([small], 2, { format: 'csv' })).toBe(true);
+    expect(reportOnThread([big], 1, text)).toBe(false);
+    expect(reportOnThread([small], undefined, text)).toBe(false);
+    // By default only where there is a second core.
+    const twoCores = availableParallelism() >= 2;
+    expect(reportOnThread([big], undefined, text)).toBe(twoCores);
+    expect(reportOnThread([big, small], undefined, { format: 'json' })).toBe(twoCores);
+    expect(reportOnThread([big], undefined, { format: 'jsonl' })).toBe(twoCores);
+    expect(reportOnThread([big], undefined, { format: 'csv' })).toBe(false);
+    expect(reportOnThread([big, '-'], undefined, text)).toBe(false);
+    expect(reportOnThread([join(dir, 'missing.pcap'), big], undefined, text)).toBe(false);
+  });
+
   it('writes the bytes the one-thread run writes for every fixture, CSV, JSON and JSON lines, failures included', async () => {
     const { threaded, serial, csvRow, jsonConnection } = await paths();
     const files = (readdirSync(FIXTURES, { recursive: true }) as string[])

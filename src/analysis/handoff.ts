@@ -12,6 +12,8 @@ import type { BeatTrack } from './heartbeat.js';
 
 const ROLES = ['port', 'syn', 'syn-ack'] as const;
 const REPLIES = ['none', 'ack', 'rst'] as const;
+/** Buffers ConnectionBatch keeps for reuse. */
+const SPARE_BUFFERS = 4;
 /** Doubles per probe record. */
 const PROBE = 12;
 /** Doubles of a connection before its variable parts (directions, probes), and of a direction before its rings. */
@@ -118,6 +120,9 @@ export class ConnectionBatch {
   /** Lowest first frame among them (Infinity when empty): no row of theirs may be released before it. */
   firstFrame = Number.POSITIVE_INFINITY;
 
+  /** Buffers back from the report thread, to be written again (no new buffer per batch). */
+  private readonly spare: Float64Array[] = [];
+
   constructor(private readonly initial = 1 << 16) {
     this.buffer = new Float64Array(initial);
   }
@@ -185,13 +190,22 @@ export class ConnectionBatch {
   }
 
   /** The doubles written so far (a buffer of their own, to be transferred); the batch starts empty again. */
-  take(): Float64Array {
-    const out = this.buffer.length === this.length ? this.buffer : this.buffer.slice(0, this.length);
-    this.buffer = out === this.buffer ? new Float64Array(this.initial) : this.buffer;
+  /**
+   * The buffer written so far and how many of its doubles hold connections, to be transferred;
+   * the batch starts empty again in a buffer given back (`giveBack`) or a new one.
+   */
+  take(): { doubles: Float64Array; length: number } {
+    const out = { doubles: this.buffer, length: this.length };
+    this.buffer = this.spare.pop() ?? new Float64Array(this.initial);
     this.length = 0;
     this.count = 0;
     this.firstFrame = Number.POSITIVE_INFINITY;
     return out;
+  }
+
+  /** A buffer `take` handed out, back from the report thread: the next batches are written into it. */
+  giveBack(doubles: Float64Array): void {
+    if (doubles.length >= this.initial && this.spare.length < SPARE_BUFFERS) this.spare.push(doubles);
   }
 }
 

@@ -94,9 +94,13 @@ const B_SIZES = B_GAPS + RING;
 const B_REPLY_SIZES = B_SIZES + RING;
 const B_STRIDE = B_REPLY_SIZES + RING;
 
-/** Keep x as the n-th value (from 0) of the ring at S[at…at + RING). */
+/**
+ * Keep x as the n-th value (from 0) of the ring at S[at…at + RING). RING is a power of two: the
+ * mask is n % RING for any count a double holds exactly, without the floating-point remainder
+ * that `%` is on a count read from the slab (a library call, on every small payload).
+ */
 function keep(S: Float64Array, at: number, n: number, x: number): void {
-  S[at + (n % RING)] = x;
+  S[at + (n & (RING - 1))] = x;
 }
 
 /** Fill `into` with the ring at S[at…) that got n values (slot order: medians do not depend on it). */

@@ -18,16 +18,24 @@ import type { FromReportThread, ReportThreadData, ToReportThread } from '../repo
 const BATCH = 512;
 /** Batches in flight before this thread waits for the report thread (memory stays bounded if it is the slower). */
 const MAX_IN_FLIGHT = 32;
-/** Inputs this big (in all) are worth a second thread by default; smaller ones are done before it would start. */
-export const THREAD_MIN_BYTES = 64 << 20;
+/**
+ * Inputs this big (in all) are worth a second thread by default: on the bench's captures the text
+ * report of 37 MB took 18 % longer on two threads (the thread's start and its cold code), of
+ * 112 MB as long, of 748 MB 26-34 % less (2026-12-02, this project's 2-core machine).
+ */
+export const THREAD_MIN_BYTES = 128 << 20;
 
 /**
- * Should the reports go to a second thread? `jobs` 1: never; 2 or more: always; by default when
- * the machine has two cores or more and the files (not standard input) hold THREAD_MIN_BYTES.
+ * Should the reports go to a second thread? `jobs` 1: never; 2 or more: always. By default, for
+ * reports with a probe list (text, json, jsonl), when the machine has two cores or more and the
+ * files (not standard input) hold THREAD_MIN_BYTES. Not for CSV by default: its rows are so
+ * little work that the reading thread, slowed by 10-25 % when the other core is busy too (as on
+ * this project's machine), gained nothing (2.03 s and 1.93 s on one thread against 2.12 s and
+ * 1.91 s on two, 2 M packets).
  */
-export function reportOnThread(paths: readonly string[], jobs: number | undefined): boolean {
+export function reportOnThread(paths: readonly string[], jobs: number | undefined, rows: RowFormat): boolean {
   if (jobs !== undefined) return jobs >= 2;
-  if (availableParallelism() < 2 || paths.includes('-')) return false;
+  if (!rowsListProbes(rows) || availableParallelism() < 2 || paths.includes('-')) return false;
   let bytes = 0;
   for (const p of paths) {
     try {
@@ -74,8 +82,8 @@ export async function* analyzeInOrderOnThread(paths: readonly string[], options:
   const flush = (): void => {
     if (batch.count === 0) return;
     inFlight.push(batch.firstFrame);
-    const doubles = batch.take();
-    send({ batch: doubles }, [doubles.buffer as ArrayBuffer]);
+    const { doubles, length } = batch.take();
+    send({ batch: doubles, length }, [doubles.buffer as ArrayBuffer]);
   };
   const probeList = rowsListProbes(rows);
   const analysis = new Analysis<never>({ ...options, probeList }, undefined, (c) => {
@@ -95,6 +103,7 @@ export async function* analyzeInOrderOnThread(paths: readonly string[], options:
         continue;
       }
       inFlight.shift();
+      batch.giveBack(m.batch);
       const bytes = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
       let start = 0;
       for (let i = 0; i < m.frames.length; i++) {

@@ -52,7 +52,7 @@ const spec: CommandSpec = {
     { name: 'format', alias: 'F', type: 'string', choices: ANALYZE_FORMATS, default: 'text', describe: 'report format' },
     { name: 'output', alias: 'o', type: 'string', describe: 'write the report to this file (never over an input)' },
     { name: 'separate', type: 'boolean', default: false, describe: 'analyse each file on its own (unrelated captures), in parallel' },
-    { name: 'jobs', type: 'string', describe: 'threads: for --separate, files at once (default: one per core); otherwise 1 keeps the reports on the reading thread, 2 makes them on a second one (default: for 64 MiB of input or more)' },
+    { name: 'jobs', type: 'string', describe: 'threads: for --separate, files at once (default: one per core); otherwise 1 keeps the reports on the reading thread, 2 makes them on a second one (default: text, json and jsonl of 128 MiB or more)' },
     ...SELECTION_OPTIONS,
   ],
   epilogue: `${examples('Examples', ANALYZE_EXAMPLES)}\n\n${EXIT_EPILOGUE}`,
@@ -134,7 +134,7 @@ async function writeHeld(a: AnalyzeArgs, format: 'text' | 'json' | 'markdown' | 
   const stop = startProgress(a.files, { delayMs: progressDelay() });
   const out = new StreamOutput('-o', a.output);
   // Text and JSON reports can be made on a second thread (markdown and HTML keep two pieces per connection).
-  const onThread = reportOnThread(a.files, a.jobs);
+  const onThread = reportOnThread(a.files, a.jobs, format === 'json' ? { format } : { format: 'text', color });
   try {
     if (format === 'markdown') {
       const { markdownConnection, renderMarkdownFrom } = await import('../report/markdown.js');
@@ -275,7 +275,7 @@ async function streamJsonLines(a: AnalyzeArgs): Promise<void> {
   try {
     const selection = { port: a.port, host: a.host, middleboxTimeout: a.middleboxTimeout };
     // Lines as their connections end, made here or on the report thread.
-    it = reportOnThread(a.files, a.jobs)
+    it = reportOnThread(a.files, a.jobs, { format: 'jsonl' })
       ? analyzeInOrderOnThread(a.files, selection, { format: 'jsonl' }, false)
       : eachAlone(analyze(a.files, selection), (r) => JSON.stringify(r));
     for (;;) {
@@ -307,7 +307,7 @@ async function streamCsv(a: AnalyzeArgs): Promise<void> {
   let it: AsyncGenerator<(string | Buffer)[], Summary> | null = null;
   try {
     const selection = { port: a.port, host: a.host, middleboxTimeout: a.middleboxTimeout, probeList: false };
-    it = reportOnThread(a.files, a.jobs)
+    it = reportOnThread(a.files, a.jobs, { format: 'csv' })
       ? analyzeInOrderOnThread(a.files, selection, { format: 'csv' })
       : analyzeInOrder(a.files, selection, csvRow);
     for (;;) {

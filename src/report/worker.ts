@@ -15,10 +15,13 @@ export interface ReportThreadData {
   rows: RowFormat;
 }
 
-/** Main → report thread: a batch of connections, or the end. */
-export type ToReportThread = { batch: Float64Array } | { end: true };
-/** Report thread → main: one batch's rows (UTF-8, row i is bytes[ends[i-1]…ends[i])), the totals, or what went wrong. */
-export type FromReportThread = { frames: Float64Array; ends: Float64Array; bytes: Uint8Array } | { totals: StageTotals } | { error: string };
+/** Main → report thread: a batch of connections (in the first `length` doubles), or the end. */
+export type ToReportThread = { batch: Float64Array; length: number } | { end: true };
+/**
+ * Report thread → main: one batch's rows (UTF-8, row i is bytes[ends[i-1]…ends[i])) and the
+ * batch's buffer given back, the totals, or what went wrong.
+ */
+export type FromReportThread = { frames: Float64Array; ends: Float64Array; bytes: Uint8Array; batch: Float64Array } | { totals: StageTotals } | { error: string };
 
 const { options, rows } = workerData as ReportThreadData;
 const render = rowRenderer(rows);
@@ -34,7 +37,7 @@ port.on('message', (m: ToReportThread) => {
       return;
     }
     const s = m.batch;
-    for (let at = 0; at < s.length; ) {
+    for (let at = 0; at < m.length; ) {
       at = readConnection(s, at, conn);
       stage.add(conn);
     }
@@ -51,7 +54,7 @@ port.on('message', (m: ToReportThread) => {
     const bytes = Buffer.from(new ArrayBuffer(size));
     let at = 0;
     for (let i = 0; i < done.length; i++) at += bytes.write(done[i]!.text, at);
-    port.postMessage({ frames, ends, bytes } satisfies FromReportThread, [frames.buffer, ends.buffer, bytes.buffer]);
+    port.postMessage({ frames, ends, bytes, batch: s } satisfies FromReportThread, [frames.buffer, ends.buffer, bytes.buffer, s.buffer as ArrayBuffer]);
   } catch (err) {
     port.postMessage({ error: (err as Error)?.stack ?? String(err) } satisfies FromReportThread);
   }
