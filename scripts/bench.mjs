@@ -189,10 +189,10 @@ function runTool(argv, { stdoutLines = false } = {}) {
  * `keepalive analyze FILE --format csv -o OUT` end to end: the built command line in its own
  * process (Node start-up included), its rows counted against the truth.
  */
-function runCsv(file) {
+function runCsv(file, extra = []) {
   const dir = mkdtempSync(join(tmpdir(), 'kbench-csv-'));
   const out = join(dir, 'out.csv');
-  const r = runTool([process.execPath, join(root, 'dist', 'cli', 'main.js'), 'analyze', file, '--format', 'csv', '-o', out]);
+  const r = runTool([process.execPath, join(root, 'dist', 'cli', 'main.js'), 'analyze', file, '--format', 'csv', ...extra, '-o', out]);
   if (r.error) {
     rmSync(dir, { recursive: true, force: true });
     return r;
@@ -352,6 +352,19 @@ async function main() {
     csvRow = { name: 'keepalive analyze --format csv', packets, seconds: b.seconds, wall: b.wall, pps: packets / b.seconds, maxRssKiB: Math.max(...all.map((r) => r.maxRssKiB ?? 0)), result: b };
     rows.push(csvRow);
   }
+  // The same with the reports on a second thread (--jobs 2; CSV does not use it by default).
+  let csvThreadRow = null;
+  {
+    const all = [];
+    for (let i = 0; i < runs; i++) all.push(runCsv(file, ['--jobs', '2']));
+    const err = all.find((r) => r.error);
+    if (err) fail(`keepalive analyze --format csv --jobs 2: ${err.error}`);
+    const b = best(all);
+    process.stderr.write(`bench: analyze --format csv --jobs 2: ${all.map((r) => r.seconds.toFixed(3)).join(' / ')} s\n`);
+    const packets = truth?.packets ?? decodeRow.packets;
+    csvThreadRow = { name: '  … --jobs 2 (reports on a second thread)', packets, seconds: b.seconds, wall: b.wall, pps: packets / b.seconds, maxRssKiB: Math.max(...all.map((r) => r.maxRssKiB ?? 0)), result: b };
+    rows.push(csvThreadRow);
+  }
 
   let tcpdumpRow = null;
   if (!values['no-tcpdump']) {
@@ -403,6 +416,10 @@ async function main() {
       (tcpdumpRow ? `; within 2× of tcpdump: ${csvRow.pps * 2 >= tcpdumpRow.pps ? 'yes' : 'NO'}` : '') +
       `; RSS ≤ 256 MiB: ${rssOk ? 'yes' : 'NO'}` +
       (exact === null ? '' : `; probes, verdicts exact: ${exact ? 'yes' : 'NO'}`);
+  }
+  {
+    const exact = csvExact(csvThreadRow.result.got, truth);
+    csvThreadRow.notes = `whole process; ${(csvRow.seconds / csvThreadRow.seconds).toFixed(2)}× the one-thread run's speed; RSS ≤ 256 MiB: ${csvThreadRow.maxRssKiB <= 256 * 1024 ? 'yes' : 'NO'}` + (exact === null ? '' : `; exact: ${exact ? 'yes' : 'NO'}`);
   }
   const a = analyzeRow.result;
   if (a.truth) {
