@@ -119,6 +119,12 @@ describe('usage errors exit 2 naming the flag', () => {
       expectUsage(['analyze', DEAD, '--format', format, '-o', out], `keepalive: -o ${out}: cannot write: no such directory`);
       expectUsage(['analyze', DEAD, '--format', format, '-o', dir], `keepalive: -o ${dir}: cannot write: is a directory`);
     }
+    // A full disk (/dev/full refuses every write), whole reports and streamed ones alike, on one thread and two.
+    if (existsSync('/dev/full')) {
+      for (const args of [['--format', 'text'], ['--format', 'csv'], ['--format', 'jsonl', '--jobs', '2'], ['--format', 'json', '--jobs', '2']]) {
+        expectUsage(['analyze', DEAD, ...args, '-o', '/dev/full'], 'keepalive: -o /dev/full: cannot write: no space left on the device');
+      }
+    }
   });
   it('a streamed report of a file that is no capture leaves no output file behind', () => {
     const junk = put('junk.pcap', Buffer.from('not a capture at all'));

@@ -32,7 +32,13 @@ export function guardOutputs(inputs: readonly string[], outputs: readonly { flag
 
 function cannotWrite(flag: string, path: string, err: unknown): UsageError {
   const e = err as NodeJS.ErrnoException;
-  const why = e.code === 'ENOENT' ? 'no such directory' : e.code === 'EISDIR' ? 'is a directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
+  const why =
+    e.code === 'ENOENT' ? 'no such directory'
+    : e.code === 'EISDIR' ? 'is a directory'
+    : e.code === 'EACCES' ? 'permission denied'
+    : e.code === 'ENOSPC' ? 'no space left on the device'
+    : e.code === 'EDQUOT' ? 'disk quota exceeded'
+    : e.message;
   return new UsageError(`${flag} ${path}: cannot write: ${why}`);
 }
 
@@ -85,7 +91,12 @@ export class StreamOutput {
       }
     }
     const bytes = typeof text === 'string' ? Buffer.from(text) : text;
-    for (let at = 0; at < bytes.length; ) at += writeSync(this.fd, bytes, at);
+    try {
+      for (let at = 0; at < bytes.length; ) at += writeSync(this.fd, bytes, at);
+    } catch (err) {
+      // A full disk, say: one line naming the file, not an internal error.
+      throw cannotWrite(this.flag, this.path, err);
+    }
   }
 
   close(): void {
