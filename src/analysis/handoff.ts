@@ -3,7 +3,7 @@
  * reading thread writes each `Connection` the table hands out into a batch (`ConnectionBatch`),
  * moves the batch's buffer to the report thread, and that thread reads each connection back into
  * a `Connection` of its own (`readConnection`) that connectionReport cannot tell from the
- * original. Every field of Connection and Direction goes through; test/handoff.test.ts fails
+ * original. Every field of Connection and Direction goes through; test/threaded.test.ts fails
  * when a field is added to either class without being carried here.
  */
 import { HeadTail, type SampleRing } from './bounded.js';
@@ -189,7 +189,6 @@ export class ConnectionBatch {
     if (c.firstFrame < this.firstFrame) this.firstFrame = c.firstFrame;
   }
 
-  /** The doubles written so far (a buffer of their own, to be transferred); the batch starts empty again. */
   /**
    * The buffer written so far and how many of its doubles hold connections, to be transferred;
    * the batch starts empty again in a buffer given back (`giveBack`) or a new one.

@@ -97,7 +97,8 @@ export async function* analyzeInOrderOnThread(paths: readonly string[], options:
   const takeArrived = (): void => {
     while (arrived.length > 0) {
       const m = arrived.shift()!;
-      if ('error' in m) throw new Error(`report thread: ${m.error}`);
+      // The report code's own message, as the one-thread run would show it.
+      if ('error' in m) throw new Error(m.error);
       if ('totals' in m) {
         totals = m.totals;
         continue;
@@ -139,6 +140,9 @@ export async function* analyzeInOrderOnThread(paths: readonly string[], options:
       }
       takeArrived();
       while (inFlight.length > MAX_IN_FLIGHT) await nextMessage();
+      // The reader waits for bytes: what finished goes over now if the report thread is idle,
+      // so a slow input (standard input from a live tcpdump) does not wait for a full batch.
+      if (inFlight.length === 0) flush();
       if (!ordered) {
         if (waiting.size > 0) yield waiting.inArrival();
       } else if (waiting.size >= threshold) {
@@ -148,8 +152,12 @@ export async function* analyzeInOrderOnThread(paths: readonly string[], options:
       }
     }
   } finally {
-    await it.return(undefined as never);
-    worker.removeAllListeners('exit');
-    await worker.terminate();
+    try {
+      await it.return(undefined as never);
+    } finally {
+      // Whatever closing the files did: a live worker would keep the process running.
+      worker.removeAllListeners('exit');
+      await worker.terminate();
+    }
   }
 }

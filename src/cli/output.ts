@@ -31,21 +31,42 @@ export function guardOutputs(inputs: readonly string[], outputs: readonly { flag
 }
 
 function cannotWrite(flag: string, path: string, err: unknown): UsageError {
+  return new UsageError(`${flag} ${path}: cannot write: ${whyNotWritten(err)}`);
+}
+
+/** Why a write failed, in words: "no space left on the device". */
+function whyNotWritten(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
-  const why =
+  return (
     e.code === 'ENOENT' ? 'no such directory'
     : e.code === 'EISDIR' ? 'is a directory'
     : e.code === 'EACCES' ? 'permission denied'
     : e.code === 'ENOSPC' ? 'no space left on the device'
     : e.code === 'EDQUOT' ? 'disk quota exceeded'
-    : e.message;
-  return new UsageError(`${flag} ${path}: cannot write: ${why}`);
+    : e.message
+  );
+}
+
+/**
+ * Standard output's write (false: wait for 'drain'). Redirected to a file it writes at once and
+ * throws what fails (a full disk): one line, as for -o. A closed pipe is main.ts's to handle.
+ */
+function toStdout(text: string | Uint8Array): boolean {
+  try {
+    return process.stdout.write(text);
+  } catch (err) {
+    throw stdoutFailed(err);
+  }
+}
+
+function stdoutFailed(err: unknown): UsageError {
+  return new UsageError(`standard output: cannot write: ${whyNotWritten(err)}`);
 }
 
 /** Write a whole report to a file, or to standard output when no file is named. */
 export function emit(flag: string, path: string | undefined, text: string): void {
   if (path === undefined) {
-    process.stdout.write(text);
+    toStdout(text);
     return;
   }
   try {
@@ -80,7 +101,13 @@ export class StreamOutput {
 
   async write(text: string | Uint8Array): Promise<void> {
     if (this.path === undefined) {
-      if (!process.stdout.write(text)) await once(process.stdout, 'drain');
+      if (!toStdout(text)) {
+        try {
+          await once(process.stdout, 'drain');
+        } catch (err) {
+          throw stdoutFailed(err);
+        }
+      }
       return;
     }
     if (this.fd === null) {

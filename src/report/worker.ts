@@ -56,6 +56,6 @@ port.on('message', (m: ToReportThread) => {
     for (let i = 0; i < done.length; i++) at += bytes.write(done[i]!.text, at);
     port.postMessage({ frames, ends, bytes, batch: s } satisfies FromReportThread, [frames.buffer, ends.buffer, bytes.buffer, s.buffer as ArrayBuffer]);
   } catch (err) {
-    port.postMessage({ error: (err as Error)?.stack ?? String(err) } satisfies FromReportThread);
+    port.postMessage({ error: (err as Error)?.message ?? String(err) } satisfies FromReportThread);
   }
 });
