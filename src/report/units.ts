@@ -1,9 +1,18 @@
 /** Small formatting helpers every renderer shares, so a figure reads the same in each format. */
 import type { ConnectionReport, KeepaliveSettings, Side } from '../analysis/model.js';
 
-/** Up to `digits` decimals, trailing zeros dropped: 1.010 → "1.01", 2.000 → "2". */
-function trimmed(x: number, digits: number): string {
-  return x.toFixed(digits).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+/**
+ * Up to `digits` decimals, trailing zeros dropped: 1.010 → "1.01", 2.000 → "2". (What
+ * `.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '')` does, without two regular expressions per
+ * figure: the text report writes several per probe.)
+ */
+export function trimmed(x: number, digits: number): string {
+  const s = x.toFixed(digits);
+  if (s.indexOf('.') < 0) return s;
+  let end = s.length;
+  while (s.charCodeAt(end - 1) === 48) end--; // '0', never past the '.'
+  if (s.charCodeAt(end - 1) === 46) end--; // '.'
+  return end === s.length ? s : s.slice(0, end);
 }
 
 /** A duration for people: "27 µs", "12.5 ms", "1.024 s", "7200 s". */
@@ -50,13 +59,44 @@ export function secondsBetween(from: string, to: string): number {
   return ts - fs + (tf - ff);
 }
 
+/** Where "YYYY-MM-DDTHH:MM:SS" has its separators; every other of its 19 characters is a digit. */
+const ISO_SEPARATORS: Record<number, number> = { 4: 45, 7: 45, 10: 84, 13: 58, 16: 58 }; // - - T : :
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+/** Does `iso` match /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z$/ (the report's own times)? */
+function reportTime(iso: string): boolean {
+  const n = iso.length;
+  if (n < 20 || iso.charCodeAt(n - 1) !== 90) return false; // Z
+  for (let i = 0; i < 19; i++) {
+    const code = iso.charCodeAt(i);
+    const sep = ISO_SEPARATORS[i];
+    if (sep !== undefined ? code !== sep : !isDigit(code)) return false;
+  }
+  if (n === 20) return true;
+  if (n === 21 || iso.charCodeAt(19) !== 46) return false; // '.' and at least one digit
+  for (let i = 20; i < n - 1; i++) if (!isDigit(iso.charCodeAt(i))) return false;
+  return true;
+}
+
+/** Seconds since 1970 of recent "YYYY-MM-DDTHH:MM:SS" texts (a report names the same few seconds again and again). */
+const wholeSeconds = new Map<string, number>();
+
 function splitIso(iso: string): [number, number] {
-  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(iso);
-  if (m === null) {
+  if (!reportTime(iso)) {
     const ms = Date.parse(iso);
     return [Math.floor(ms / 1000), (ms % 1000) / 1000];
   }
-  return [Date.parse(`${m[1]}Z`) / 1000, m[2] === undefined ? 0 : Number(`0.${m[2]}`)];
+  const day = iso.slice(0, 19);
+  let sec = wholeSeconds.get(day);
+  if (sec === undefined) {
+    if (wholeSeconds.size >= 4096) wholeSeconds.clear();
+    sec = Date.parse(`${day}Z`) / 1000;
+    wholeSeconds.set(day, sec);
+  }
+  return [sec, iso.length === 20 ? 0 : Number(`0.${iso.slice(20, -1)}`)];
 }
 
 /** The side that sent probes, when exactly one did; "both" or null otherwise. */
