@@ -107,3 +107,23 @@ export function mutate(orig, rnd) {
     }
   }
 }
+
+/**
+ * Render a report in every format (`renderers`: { text, csv, json, markdown, html }, each
+ * report → string); null when all went well, else what went wrong: a renderer that threw, or
+ * one that printed NaN or undefined (JSON writes NaN as null, so only its throwing counts).
+ */
+export function renderAll(report, renderers) {
+  for (const [name, render] of Object.entries(renderers)) {
+    let out;
+    try {
+      out = name === 'text' ? render(report, { color: true }) : render(report);
+    } catch (err) {
+      return `${name} renderer threw: ${err?.stack ?? err}`;
+    }
+    if (name === 'json') continue;
+    const m = /.{0,40}\b(NaN|undefined)\b.{0,40}/.exec(out);
+    if (m !== null) return `${name} output holds ${m[1]}: …${m[0]}…`;
+  }
+  return null;
+}

@@ -2,14 +2,22 @@
 // Fuzz the full analysis with mutated real captures (fixtures/): bit flips, cuts at any offset,
 // length and type fields set to 0, 1, max and random, junk spliced in, gzip streams damaged.
 // Pass: every input ends in a report or a CaptureError (exit 2 with file, offset, cause);
-// nothing else thrown, no input over 1 s, memory bounded. Crashers are written to
-// fuzz-crashers/ to become fixtures.
+// nothing else thrown, no input over 1 s, memory bounded; every report renders in each format
+// without throwing or printing NaN or undefined. Crashers are written to fuzz-crashers/ to
+// become fixtures.
 //   node scripts/fuzz.mjs [--cases 1000000] [--seed 1] [--max-ms 1000]
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeToReport } from '../dist/analysis/analyze.js';
 import { CaptureError } from '../dist/capture/errors.js';
-import { mutate, prng } from './fuzz-lib.mjs';
+import { mutate, prng, renderAll } from './fuzz-lib.mjs';
+import { renderCsv } from '../dist/report/csv.js';
+import { renderHtml } from '../dist/report/html.js';
+import { renderJson } from '../dist/report/json.js';
+import { renderMarkdown } from '../dist/report/markdown.js';
+import { renderText } from '../dist/report/text.js';
+
+const renderers = { text: renderText, csv: renderCsv, json: renderJson, markdown: renderMarkdown, html: renderHtml };
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -36,8 +44,10 @@ for (let i = 1; i <= cases; i++) {
   const m = mutate(input.bytes, rnd);
   const start = performance.now();
   try {
-    await analyzeToReport(['-'], { stdin: (async function* () { yield m.bytes; })() });
+    const report = await analyzeToReport(['-'], { stdin: (async function* () { yield m.bytes; })() });
     reports++;
+    const bad = renderAll(report, renderers);
+    if (bad !== null) throw new Error(bad);
   } catch (err) {
     if (err instanceof CaptureError) captureErrors++;
     else {

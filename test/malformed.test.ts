@@ -33,6 +33,13 @@ describe.each(Object.entries(expected))('malformed/%s', (name, want) => {
     if (want.tcpSegments !== undefined) expect(report.summary.tcpSegments).toBe(want.tcpSegments);
     if (want.warning) expect(report.summary.warnings.join('\n')).toContain(want.warning);
     else expect(report.summary.warnings).toEqual([]);
+    // What it holds is drawn, in every format: times beyond the calendar (multi-if-frame-bytes)
+    // once made text and HTML ladders at "NaN" seconds.
+    for (const format of ['text', 'html', 'markdown', 'csv']) {
+      const out = runCli(['analyze', file, '--format', format]);
+      expect(out.status).toBe(0);
+      expect(out.stdout, format).not.toMatch(/\b(NaN|undefined)\b/);
+    }
     // tshark reads as many frames from it.
     expect(tsharkFields(file, ['frame.number']).length).toBe(want.packets);
     if (want.tsharkTcp !== undefined) expect(tsharkFields(file, ['frame.number'], 'tcp').length).toBe(want.tsharkTcp);

@@ -8,6 +8,7 @@ import { renderHtml } from '../src/report/html.js';
 import { ladderOf } from '../src/report/ladder.js';
 import { renderMarkdown } from '../src/report/markdown.js';
 import { renderText } from '../src/report/text.js';
+import { isoTime } from '../src/analysis/timeline.js';
 import { secondsBetween, seconds, trimmed } from '../src/report/units.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z') / 1000;
@@ -294,5 +295,30 @@ describe('no connections', () => {
     expect(renderMarkdown(r)).toContain('No TCP connection to report.');
     expect(renderHtml(r)).toContain('No TCP connection to report.');
     expect(renderCsv(r).split('\r\n')).toHaveLength(2); // the header and the final line end
+  });
+});
+
+describe('times beyond the calendar (a damaged timestamp resolution)', () => {
+  // isoTime writes such a time as seconds since 1970; the ladder still measures from them.
+  // Found by fuzzing every renderer: a mutated fmt-multi-if.pcapng drew "NaN" times and an SVG of height NaN.
+  const far = (t: number) => isoTime(17_953_232_560_469_008 + Math.floor(t), Math.round((t % 1) * 1e9));
+  const c = connection({
+    firstTime: far(0),
+    lastTime: far(30000),
+    probes: [probe(0, 'client', 'ack', { time: far(7200.5) }), probe(0, 'client', 'none', { time: far(14400.25) })],
+    keepalive: { client: settings(), server: null },
+  });
+  it('subtract as seconds', () => {
+    expect(far(1)).toBe('17953232560469008.000000000s since 1970 (out of calendar range)');
+    expect(secondsBetween(far(0), far(7200.5))).toBe(7200.5);
+    expect(secondsBetween('-5.250000000s since 1970 (out of calendar range)', far(0))).toBeGreaterThan(1e16);
+  });
+  it('draw a ladder with times in text and HTML, never NaN', () => {
+    const text = renderText(report([c]));
+    expect(text).toMatch(/7200\.500 {2}\|--- probe, frame \d+ -+>\|/);
+    expect(text).toMatch(/14400\.250 {2}\|--- probe/);
+    const html = renderHtml(report([c]));
+    expect(html).toMatch(/<svg class="ladder" viewBox="0 0 900 [\d.]+" width="900" height="[\d.]+"/);
+    for (const out of [text, html, renderMarkdown(report([c])), renderCsv(report([c]))]) expect(out).not.toMatch(/NaN|undefined/);
   });
 });

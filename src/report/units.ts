@@ -84,8 +84,14 @@ function reportTime(iso: string): boolean {
 /** Seconds since 1970 of recent "YYYY-MM-DDTHH:MM:SS" texts (a report names the same few seconds again and again). */
 const wholeSeconds = new Map<string, number>();
 
+/** How isoTime writes a time beyond any calendar (a damaged timestamp): "<seconds>.<9 digits>s since 1970 (…)". */
+const BEYOND_CALENDAR = /^(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\.(\d{9})s since 1970 \(out of calendar range\)$/;
+
 function splitIso(iso: string): [number, number] {
   if (!reportTime(iso)) {
+    // Times beyond the calendar still subtract (their ladder is drawn, not NaN).
+    const beyond = BEYOND_CALENDAR.exec(iso);
+    if (beyond !== null) return [Number(beyond[1]), Number(`0.${beyond[2]}`)];
     const ms = Date.parse(iso);
     return [Math.floor(ms / 1000), (ms % 1000) / 1000];
   }
