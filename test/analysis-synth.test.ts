@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Conversation, interleave } from '../src/synth/conversation.js';
+import { evaluate } from '../src/report/check.js';
 import { analyzeWithEvents, framesOf, tsharkFrames } from './helpers.js';
 import { tempDir, writeConversation } from './synth-helpers.js';
 
@@ -346,6 +347,9 @@ describe('bounded memory per connection', () => {
     expect(k.keepalive.client).toMatchObject({ probes: 1501, acked: 1499, unanswered: 2, count: 2 });
     expect(k.keepalive.client!.samples.afterAnswer).toBe(1499);
     expect(k.keepalive.client!.interval).toBeCloseTo(5, 3);
+    // `check` with no figure to judge counts every probe, not the 1000 listed.
+    const presence = evaluate(report, {}).results;
+    expect(presence.map((r) => [r.status, r.observed, r.message])).toEqual([['pass', 1501, '1501 probe(s) from the client']]);
   });
 
   it('timing samples past the four kept inline, and past the 256 kept at all, give the medians of the most recent ones', async () => {
