@@ -4,8 +4,8 @@
  * summary is known (the same bytes as rendering the whole Report). --separate renders whole
  * Reports (render.ts).
  */
-import { analyze, analyzeInOrder, analyzeToReport } from '../analysis/analyze.js';
-import type { Report, Summary } from '../analysis/model.js';
+import { analyze, analyzeInOrder } from '../analysis/analyze.js';
+import type { ConnectionReport, Summary } from '../analysis/model.js';
 import { CSV_HEADER, csvRow } from '../report/csv.js';
 import { analyzeInOrderOnThread, reportOnThread } from '../analysis/threaded.js';
 import type { CliCommand, CommandSpec, Parsed } from './args.js';
@@ -76,17 +76,21 @@ export const analyzeCommand: CliCommand = {
   },
 };
 
-/** Read the captures with a progress bar on a terminal, then print their warnings. */
-export async function readReport(files: string[], port: number | undefined, host: string | undefined, middleboxTimeout?: number): Promise<Report> {
+/**
+ * What `keep` makes of each selected connection's report (which lists no probes: their counts
+ * are in the settings), in order of first frame, and the summary, with a progress bar on a
+ * terminal, then the capture's warnings: no report object outlives its connection (check).
+ */
+export async function readEach<T>(files: string[], port: number | undefined, host: string | undefined, keep: (report: ConnectionReport) => T): Promise<{ summary: Summary; items: T[] }> {
   const stop = startProgress(files, { delayMs: progressDelay() });
-  let report: Report;
+  let result: { summary: Summary; items: T[] };
   try {
-    report = await analyzeToReport(files, { port, host, middleboxTimeout });
+    result = await collect(analyzeInOrder(files, { port, host, probeList: false }, keep));
   } finally {
     stop();
   }
-  warn(report.summary.warnings);
-  return report;
+  warn(result.summary.warnings);
+  return result;
 }
 
 /** KEEPALIVE_PROGRESS_DELAY_MS shortens the wait before the bar shows (for tests on small files). */

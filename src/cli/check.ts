@@ -1,9 +1,9 @@
 /** `keepalive check`: the CI gate. Exit 0 when every expectation holds, 1 when one does not. */
-import { evaluate, renderCheckText, type CheckOutcome, type Expectations, type Status } from '../report/check.js';
+import { evaluateConnection, outcomeOf, renderCheckText, type CheckOutcome, type Expectations, type Status } from '../report/check.js';
 import { renderJunit } from '../report/junit.js';
 import { renderCheckMarkdown } from '../report/markdown.js';
 import type { Side } from '../analysis/model.js';
-import { readReport } from './analyze.js';
+import { readEach } from './analyze.js';
 import type { CliCommand, CommandSpec, Parsed } from './args.js';
 import { useColor, type ColorMode } from './color.js';
 import { EXIT_CHECK_FAILED, EXIT_OK } from './errors.js';
@@ -95,8 +95,10 @@ export async function runCheck(a: CheckArgs): Promise<number> {
     { flag: '-o', path: a.output },
     { flag: '--junit', path: a.junit },
   ]);
-  const report = await readReport(a.files, a.port, a.host);
-  const outcome = evaluate(report, a.expectations);
+  // Each connection judged as it ends: only its results wait, never its report.
+  const { summary, items } = await readEach(a.files, a.port, a.host, (c) => evaluateConnection(c, a.expectations));
+  const outcome = outcomeOf(items, a.expectations);
+  const report = { summary };
   if (outcome.reason !== null) outcome.reason = `no connection selected: ${selectionText(report.summary.files, a.port, a.host)}`;
   const color = useColor(a.color, a.output !== undefined);
   const paint = (status: Status, s: string): string => (color ? `\x1b[1;${status === 'pass' ? 32 : status === 'fail' ? 31 : 33}m${s}\x1b[0m` : s);

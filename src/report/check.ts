@@ -218,14 +218,22 @@ export function evaluateConnection(c: ConnectionReport, e: Expectations): CheckR
 
 /** Judge every connection of the report (already restricted to the selected ones). */
 export function evaluate(report: Pick<Report, 'connections'>, e: Expectations): CheckOutcome {
-  const results = report.connections.flatMap((c) => evaluateConnection(c, e));
+  return outcomeOf(
+    report.connections.map((c) => evaluateConnection(c, e)),
+    e,
+  );
+}
+
+/** The outcome of each selected connection's results (evaluateConnection's, in report order). */
+export function outcomeOf(perConnection: readonly CheckResult[][], e: Expectations): CheckOutcome {
+  const results = perConnection.flat();
   const passed = results.filter((r) => r.status === 'pass').length;
   const failed = results.filter((r) => r.status === 'fail').length;
   const notObservable = results.filter((r) => r.status === 'na').length;
-  const reason = report.connections.length === 0 ? 'no connection selected' : null;
+  const reason = perConnection.length === 0 ? 'no connection selected' : null;
   return {
     results,
-    connections: report.connections.length,
+    connections: perConnection.length,
     passed,
     failed,
     notObservable,
