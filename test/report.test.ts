@@ -304,8 +304,9 @@ describe('times beyond the calendar (a damaged timestamp resolution)', () => {
   const far = (t: number) => isoTime(17_953_232_560_469_008 + Math.floor(t), Math.round((t % 1) * 1e9));
   const c = connection({
     firstTime: far(0),
-    lastTime: far(30000),
-    probes: [probe(0, 'client', 'ack', { time: far(7200.5) }), probe(0, 'client', 'none', { time: far(14400.25) })],
+    lastTime: far(20_000_000),
+    // The last one 143 days in: its time is wider than the ladder's usual ten columns.
+    probes: [probe(0, 'client', 'ack', { time: far(7200.5) }), probe(0, 'client', 'none', { time: far(14400.25) }), probe(0, 'client', 'none', { time: far(12_345_678.5), ordinal: 2 })],
     keepalive: { client: settings(), server: null },
   });
   it('subtract as seconds', () => {
@@ -317,6 +318,12 @@ describe('times beyond the calendar (a damaged timestamp resolution)', () => {
     const text = renderText(report([c]));
     expect(text).toMatch(/7200\.500 {2}\|--- probe, frame \d+ -+>\|/);
     expect(text).toMatch(/14400\.250 {2}\|--- probe/);
+    expect(text).toMatch(/12345678\.500 {2}\|--- retry 1/);
+    // Every row of the ladder keeps its lanes in the same columns, however wide the times.
+    const rows = text.split('\n').filter((l) => /^\s+(\d+\.\d{3}|t \(s\))?\s+\|/.test(l) || /^\s+t \(s\)/.test(l));
+    expect(rows.length).toBeGreaterThan(4);
+    const lane = (l: string) => (l.includes('t (s)') ? l.indexOf('client') : l.indexOf('|'));
+    expect(new Set(rows.map(lane)).size).toBe(1);
     const html = renderHtml(report([c]));
     expect(html).toMatch(/<svg class="ladder" viewBox="0 0 900 [\d.]+" width="900" height="[\d.]+"/);
     for (const out of [text, html, renderMarkdown(report([c])), renderCsv(report([c]))]) expect(out).not.toMatch(/NaN|undefined/);

@@ -80,16 +80,19 @@ function note(text: string): string {
 function ladderText(c: ConnectionReport, paint: Paint, maxProbes: number): string[] {
   const ladder = ladderOf(c, maxProbes);
   const both = c.keepalive.client !== null && c.keepalive.server !== null;
+  // The time column: ten characters, wider for a capture of years (or of damaged timestamps).
+  let width = 10;
+  for (const e of ladder.events) width = Math.max(width, e.t.toFixed(3).length);
   const spanEnding = (t: number, side: Side): LadderSpan | undefined => ladder.spans.find((s) => s.to === t && s.side === side);
   const spanLine = (s: LadderSpan): string => {
     const who = both ? `${s.side} ` : '';
     const what = `${who}${s.kind} ${seconds(s.seconds)}`;
     // A span sits beside the lane of the side whose timer it measures.
     const body = s.side === 'client' ? note(`  : ${what}`) : `|${`${what} :  `.padStart(LANE_GAP - 2)}|`;
-    return `${' '.repeat(10)}  ${paint(ANSI.dim, body)}`;
+    return `${' '.repeat(width)}  ${paint(ANSI.dim, body)}`;
   };
-  const lines = [`${'t (s)'.padStart(10)}  ${'client'.padEnd(LANE_GAP - 6)}server`];
-  const row = (t: number, body: string, after = ''): string => `${t.toFixed(3).padStart(10)}  ${body}${after ? `  ${after}` : ''}`;
+  const lines = [`${'t (s)'.padStart(width)}  ${'client'.padEnd(LANE_GAP - 6)}server`];
+  const row = (t: number, body: string, after = ''): string => `${t.toFixed(3).padStart(width)}  ${body}${after ? `  ${after}` : ''}`;
   for (const e of ladder.events) {
     if (e.kind === 'probe' || e.kind === 'gave-up') {
       const span = spanEnding(e.t, e.side);
@@ -103,7 +106,7 @@ function ladderText(c: ConnectionReport, paint: Paint, maxProbes: number): strin
     kinds.has('wait') ? 'wait: from an ACK to the next probe (Linux waits the larger of idle and interval)' : '',
     kinds.has('interval') ? 'interval: between unanswered probes' : '',
   ].filter(Boolean);
-  if (key.length > 0) lines.push(paint(ANSI.dim, `${' '.repeat(12)}${key.join('; ')}`));
+  if (key.length > 0) lines.push(paint(ANSI.dim, `${' '.repeat(width + 2)}${key.join('; ')}`));
   return lines.map((l) => `  ${l}`);
 }
 
