@@ -19,19 +19,20 @@ const BATCH = 512;
 /** Batches in flight before this thread waits for the report thread (memory stays bounded if it is the slower). */
 const MAX_IN_FLIGHT = 32;
 /**
- * Inputs this big (in all) are worth a second thread by default: on the bench's captures the text
- * report of 37 MB took 18 % longer on two threads (the thread's start and its cold code), of
- * 112 MB as long, of 748 MB 26-34 % less (2026-12-02, this project's 2-core machine).
+ * Inputs this big (in all) are worth a second thread by default. The bench generator's text
+ * reports, one thread against two (2026-12-02 02:19-03:05 UTC, this project's 2-core machine): 37 MB
+ * 0.53 s against 0.64 s, 112 MB 0.87 s against 0.95 s, 374 MB 1.96 s against 1.74 s, 748 MB
+ * 3.35 s against 2.76 s. Below, the thread's start and its cold code cost more than it saves.
  */
-export const THREAD_MIN_BYTES = 128 << 20;
+export const THREAD_MIN_BYTES = 256 << 20;
 
 /**
  * Should the reports go to a second thread? `jobs` 1: never; 2 or more: always. By default, for
  * reports with a probe list (text, json, jsonl), when the machine has two cores or more and the
- * files (not standard input) hold THREAD_MIN_BYTES. Not for CSV by default: its rows are so
- * little work that the reading thread, slowed by 10-25 % when the other core is busy too (as on
- * this project's machine), gained nothing (2.03 s and 1.93 s on one thread against 2.12 s and
- * 1.91 s on two, 2 M packets).
+ * files (not standard input) hold THREAD_MIN_BYTES on disk. Not for CSV by default: its rows
+ * are so little work that the reading thread, slowed by 10-25 % when the other core is busy too
+ * (as on this project's machine), gained from -4 to 8 % on the 2 M bench (2.03 s against 2.12 s,
+ * 1.93 s against 1.91 s, 1.59 s against 1.47 s in three sessions of runs).
  */
 export function reportOnThread(paths: readonly string[], jobs: number | undefined, rows: RowFormat): boolean {
   if (jobs !== undefined) return jobs >= 2;
@@ -132,7 +133,18 @@ export async function* analyzeInOrderOnThread(paths: readonly string[], options:
   });
   try {
     for (;;) {
-      const r = await it.next();
+      let r: IteratorResult<never[], { summary: Summary }>;
+      try {
+        r = await it.next();
+      } catch (err) {
+        // A capture error: the one-thread run has written the lines of every connection that
+        // ended before the chunk it failed in; so are these (in flight, not the unsent batch).
+        if (!ordered && failure === null) {
+          while (inFlight.length > 0) await nextMessage();
+          if (waiting.size > 0) yield waiting.inArrival();
+        }
+        throw err;
+      }
       if (r.done) {
         takeArrived();
         yield ordered ? waiting.release(Number.POSITIVE_INFINITY) : waiting.inArrival();
@@ -141,8 +153,9 @@ export async function* analyzeInOrderOnThread(paths: readonly string[], options:
       takeArrived();
       while (inFlight.length > MAX_IN_FLIGHT) await nextMessage();
       // The reader waits for bytes: what finished goes over now if the report thread is idle,
-      // so a slow input (standard input from a live tcpdump) does not wait for a full batch.
-      if (inFlight.length === 0) flush();
+      // so a slow input (standard input from a live tcpdump) does not wait for a full batch; and
+      // always for lines written as connections end, so that a batch holds one chunk's at most.
+      if (!ordered || inFlight.length === 0) flush();
       if (!ordered) {
         if (waiting.size > 0) yield waiting.inArrival();
       } else if (waiting.size >= threshold) {

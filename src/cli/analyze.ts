@@ -52,7 +52,7 @@ const spec: CommandSpec = {
     { name: 'format', alias: 'F', type: 'string', choices: ANALYZE_FORMATS, default: 'text', describe: 'report format' },
     { name: 'output', alias: 'o', type: 'string', describe: 'write the report to this file (never over an input)' },
     { name: 'separate', type: 'boolean', default: false, describe: 'analyse each file on its own (unrelated captures), in parallel' },
-    { name: 'jobs', type: 'string', describe: 'threads: for --separate, files at once (default: one per core); otherwise 1 keeps the reports on the reading thread, 2 makes them on a second one (default: text, json and jsonl of files holding 128 MiB or more, on two cores)' },
+    { name: 'jobs', type: 'string', describe: 'threads: for --separate, files at once (default: one per core); otherwise 1 keeps the reports on the reading thread, 2 or more makes them on a second one (default: text, json and jsonl of files, not standard input, of 256 MiB or more on disk, on two cores)' },
     ...SELECTION_OPTIONS,
   ],
   epilogue: `${examples('Examples', ANALYZE_EXAMPLES)}\n\n${EXIT_EPILOGUE}`,
