@@ -81,6 +81,11 @@ export class ReportStage<T = ConnectionReport> {
     this.done = [];
     return out;
   }
+
+  /** What the summary needs of the reports so far. */
+  totals(): StageTotals {
+    return { connections: this.connections, keepaliveProbes: this.keepaliveProbes, zeroWindowProbes: this.zeroWindowProbes, findings: this.tally.findings() };
+  }
 }
 
 /** What the summary needs of the connections' reports (ReportStage's counts, findings in order of first appearance). */
@@ -170,8 +175,7 @@ export class Analysis<T = ConnectionReport> {
   finish(files: string[], warnings: string[], totals?: StageTotals): { reports: T[]; summary: Summary } {
     this.tracker.finish();
     const reports = this.drain();
-    const s = this.stage;
-    const t: StageTotals = totals ?? { connections: s.connections, keepaliveProbes: s.keepaliveProbes, zeroWindowProbes: s.zeroWindowProbes, findings: s.tally.findings() };
+    const t = totals ?? this.stage.totals();
     const all = [...warnings];
     for (const [linkType, n] of this.unknownLinks) {
       all.push(`${n} frame(s) of link type ${linkType} were counted but not decoded (this link type is not supported)`);
@@ -295,7 +299,6 @@ export async function* analyzeInOrder<T>(paths: readonly string[], options: Anal
   const take = (done: { frame: number; value: T }[]): void => {
     for (let i = 0; i < done.length; i++) waiting.add(done[i]!);
   };
-  const release = (frame: number): T[] => waiting.release(frame);
   // Asking the table for its oldest open connection costs a pass over it: only when enough waits.
   let threshold = 1024;
   const it = feed(paths, options, analysis);
@@ -304,12 +307,12 @@ export async function* analyzeInOrder<T>(paths: readonly string[], options: Anal
       const r = await it.next();
       if (r.done) {
         take(r.value.reports);
-        yield release(Number.POSITIVE_INFINITY);
+        yield waiting.release(Number.POSITIVE_INFINITY);
         return r.value.summary;
       }
       take(r.value);
       if (waiting.size >= threshold) {
-        const out = release(analysis.oldestOpenFrame());
+        const out = waiting.release(analysis.oldestOpenFrame());
         threshold = Math.max(1024, 2 * waiting.size);
         if (out.length > 0) yield out;
       }

@@ -286,10 +286,12 @@ const BEATS_AFTER_BULK = 2;
 const ROLES_PORT = 0;
 const ROLES_SYN = 1;
 const ROLES_SYN_ACK = 2;
-const ROLES = ['port', 'syn', 'syn-ack'] as const;
+/** Connection.rolesFrom and closedBy by their numbers in the slab (ROLES_*, CLOSED_*; handoff.ts writes them so too). */
+export const ROLES = ['port', 'syn', 'syn-ack'] as const;
 const CLOSED_NONE = 0;
 const CLOSED_FIN = 1;
 const CLOSED_RST = 2;
+export const CLOSED_BY = [null, 'fin', 'rst'] as const;
 
 // 4-tuple words per slot: A's address, B's address, ports, version, hash, next slot in the bucket.
 const K_A = 0;
@@ -861,7 +863,7 @@ export class Tracker {
     conn.maxGap = S[c + C_MAX_GAP]!;
     conn.probes = this.probes[slot] ?? NO_PROBES;
     const closedBy = S[c + C_CLOSED_BY];
-    conn.closedBy = closedBy === CLOSED_FIN ? 'fin' : closedBy === CLOSED_RST ? 'rst' : null;
+    conn.closedBy = CLOSED_BY[closedBy!] ?? null;
     conn.closeT = S[c + C_CLOSE_T]!;
     this.fillDirection(conn.dirA, c + DIR_A, 2 * slot);
     this.fillDirection(conn.dirB, c + DIR_B, 2 * slot + 1);

@@ -7,10 +7,9 @@
  * when a field is added to either class without being carried here.
  */
 import { HeadTail, type SampleRing } from './bounded.js';
-import { Connection, type Direction, type ProbeRecord } from './flows.js';
+import { CLOSED_BY, Connection, ROLES, type Direction, type ProbeRecord } from './flows.js';
 import type { BeatTrack } from './heartbeat.js';
 
-const ROLES = ['port', 'syn', 'syn-ack'] as const;
 const REPLIES = ['none', 'ack', 'rst'] as const;
 /** Buffers ConnectionBatch keeps for reuse. */
 const SPARE_BUFFERS = 4;
@@ -160,7 +159,7 @@ export class ConnectionBatch {
     o[at + 20] = c.lastT;
     o[at + 21] = c.packets;
     o[at + 22] = c.maxGap;
-    o[at + 23] = c.closedBy === null ? 0 : c.closedBy === 'fin' ? 1 : 2;
+    o[at + 23] = CLOSED_BY.indexOf(c.closedBy);
     o[at + 24] = c.closeT;
     o[at + 25] = items === null ? -1 : c.probes.omitted;
     at += CONN_FIXED;
@@ -236,8 +235,7 @@ export function readConnection(s: Float64Array, at: number, c: Connection): numb
   c.lastT = s[at + 20]!;
   c.packets = s[at + 21]!;
   c.maxGap = s[at + 22]!;
-  const closed = s[at + 23];
-  c.closedBy = closed === 1 ? 'fin' : closed === 2 ? 'rst' : null;
+  c.closedBy = CLOSED_BY[s[at + 23]!] ?? null;
   c.closeT = s[at + 24]!;
   const omitted = s[at + 25]!;
   c.clientName = null;

@@ -231,23 +231,15 @@ async function writeBatched(out: StreamOutput, ...sources: Iterable<string | Buf
   if (parts.length > 0) await out.write(Buffer.concat(parts));
 }
 
-const CRLF = Buffer.from('\r\n');
-
-/** `head`, then each row and its CRLF (rows made on the report thread come as UTF-8 bytes). */
-function rowLines(head: string, rows: readonly (string | Buffer)[]): string | Buffer {
-  if (typeof rows[0] === 'string') return `${head}${rows.join('\r\n')}\r\n`;
+/**
+ * `head`, then each row and its line end: one string when the rows are strings (made here),
+ * one buffer when they are UTF-8 bytes (made on the report thread).
+ */
+function lines(head: string, rows: readonly (string | Buffer)[], end: string): string | Buffer {
+  if (typeof rows[0] === 'string') return `${head}${rows.join(end)}${end}`;
+  const eol = Buffer.from(end);
   const parts: Buffer[] = [Buffer.from(head)];
-  for (const row of rows) parts.push(typeof row === 'string' ? Buffer.from(row) : row, CRLF);
-  return Buffer.concat(parts);
-}
-
-const LF = Buffer.from('\n');
-
-/** Each line and its line feed. */
-function lines(rows: readonly (string | Buffer)[]): string | Buffer {
-  if (rows.length === 1 && typeof rows[0] === 'string') return `${rows[0]}\n`;
-  const parts: Buffer[] = [];
-  for (const row of rows) parts.push(typeof row === 'string' ? Buffer.from(row) : row, LF);
+  for (const row of rows) parts.push(typeof row === 'string' ? Buffer.from(row) : row, eol);
   return Buffer.concat(parts);
 }
 
@@ -289,7 +281,7 @@ async function streamJsonLines(a: AnalyzeArgs): Promise<void> {
         await out.write(`${JSON.stringify({ version: 1, summary: r.value })}\n`);
         break;
       }
-      if (r.value.length > 0) await out.write(lines(r.value));
+      if (r.value.length > 0) await out.write(lines('', r.value, '\n'));
     }
   } finally {
     out.close();
@@ -323,7 +315,7 @@ async function streamCsv(a: AnalyzeArgs): Promise<void> {
         break;
       }
       if (r.value.length > 0) {
-        await out.write(rowLines(head, r.value));
+        await out.write(lines(head, r.value, '\r\n'));
         head = '';
       }
     }

@@ -98,17 +98,16 @@ export async function runCheck(a: CheckArgs): Promise<number> {
   // Each connection judged as it ends: only its results wait, never its report.
   const { summary, items } = await readEach(a.files, a.port, a.host, (c) => evaluateConnection(c, a.expectations));
   const outcome = outcomeOf(items, a.expectations);
-  const report = { summary };
-  if (outcome.reason !== null) outcome.reason = `no connection selected: ${selectionText(report.summary.files, a.port, a.host)}`;
+  if (outcome.reason !== null) outcome.reason = `no connection selected: ${selectionText(summary.files, a.port, a.host)}`;
   const color = useColor(a.color, a.output !== undefined);
   const paint = (status: Status, s: string): string => (color ? `\x1b[1;${status === 'pass' ? 32 : status === 'fail' ? 31 : 33}m${s}\x1b[0m` : s);
   const text =
     a.format === 'markdown'
-      ? renderCheckMarkdown(outcome, a.expectations, report.summary.files)
+      ? renderCheckMarkdown(outcome, a.expectations, summary.files)
       : a.format === 'json'
-        ? renderJsonOutcome(outcome, a.expectations, report.summary.files)
+        ? renderJsonOutcome(outcome, a.expectations, summary.files)
         : renderCheckText(outcome, a.expectations, paint);
-  if (a.junit !== undefined) emit('--junit', a.junit, renderJunit(outcome, a.expectations, report.summary.files));
+  if (a.junit !== undefined) emit('--junit', a.junit, renderJunit(outcome, a.expectations, summary.files));
   emit('-o', a.output, text);
   return outcome.ok ? EXIT_OK : EXIT_CHECK_FAILED;
 }

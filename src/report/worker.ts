@@ -32,8 +32,7 @@ const port = parentPort!;
 port.on('message', (m: ToReportThread) => {
   try {
     if ('end' in m) {
-      const totals: StageTotals = { connections: stage.connections, keepaliveProbes: stage.keepaliveProbes, zeroWindowProbes: stage.zeroWindowProbes, findings: stage.tally.findings() };
-      port.postMessage({ totals } satisfies FromReportThread);
+      port.postMessage({ totals: stage.totals() } satisfies FromReportThread);
       return;
     }
     const s = m.batch;
