@@ -76,6 +76,10 @@ describe('usage errors exit 2 naming the flag', () => {
     expectUsage(['analyze', DEAD, '--frobnicate'], /Unknown argument: frobnicate/);
     expectUsage(['check', DEAD, '--expect-idel', '60s'], /Unknown argument.*expect-idel/);
   });
+  it("check does not take analyze's --middlebox-timeout (it shows no findings: the flag would do nothing)", () => {
+    expectUsage(['check', DEAD, '--expect-idle', '60s', '--middlebox-timeout', '60s'], /Unknown argument: middlebox-timeout/);
+    expect(runCli(['analyze', DEAD, '--middlebox-timeout', '60s', '--format', 'json']).status).toBe(0);
+  });
   it.each([
     ['--expect-idle', '10parsecs'],
     ['--expect-idle', '-5s'],

@@ -11,7 +11,7 @@ import { analyzeInOrderOnThread, reportOnThread } from '../analysis/threaded.js'
 import type { CliCommand, CommandSpec, Parsed } from './args.js';
 import { useColor, type ColorMode } from './color.js';
 import { EXIT_OK, UsageError } from './errors.js';
-import { durationOption, examples, EXIT_EPILOGUE, FILES, hostOption, inputFiles, jobsOption, portOption, SELECTION_OPTIONS } from './options.js';
+import { durationOption, examples, EXIT_EPILOGUE, FILES, hostOption, inputFiles, jobsOption, MIDDLEBOX_OPTION, portOption, SELECTION_OPTIONS } from './options.js';
 import { emit, guardOutputs, StreamOutput } from './output.js';
 import { startProgress } from './progress.js';
 
@@ -54,6 +54,7 @@ const spec: CommandSpec = {
     { name: 'separate', type: 'boolean', default: false, describe: 'analyse each file on its own (unrelated captures), in parallel' },
     { name: 'jobs', type: 'string', describe: 'threads: for --separate, files at once (default: one per core); otherwise 1 keeps the reports on the reading thread, 2 or more makes them on a second one (default: text, json and jsonl of files, not standard input, of 256 MiB or more on disk, on two cores)' },
     ...SELECTION_OPTIONS,
+    MIDDLEBOX_OPTION,
   ],
   epilogue: `${examples('Examples', ANALYZE_EXAMPLES)}\n\n${EXIT_EPILOGUE}`,
 };

@@ -9,13 +9,19 @@ export const FILES: PositionalSpec = { name: 'files', variadic: true, describe: 
 
 export const COLOR_OPTION: OptionSpec = { name: 'color', type: 'string', choices: COLOR_MODES, default: 'auto', describe: 'colour the text output (auto: only on a terminal, and not with NO_COLOR set)' };
 
-/** Which connections a report covers, and what the findings assume (analyze and check). */
+/** Which connections a report covers (analyze and check), and the colour of its text. */
 export const SELECTION_OPTIONS: readonly OptionSpec[] = [
   { name: 'port', type: 'string', describe: 'only connections with this port at either end' },
   { name: 'host', type: 'string', describe: 'only connections with this address at either end' },
   COLOR_OPTION,
-  { name: 'middlebox-timeout', type: 'string', describe: 'idle timeout of the strictest NAT/load balancer on the path, for findings (default 300s)' },
 ];
+
+/** What the findings assume: analyze only (check shows no findings, so it does not take the flag). */
+export const MIDDLEBOX_OPTION: OptionSpec = {
+  name: 'middlebox-timeout',
+  type: 'string',
+  describe: 'idle timeout of the strictest NAT/load balancer on the path, for findings (default 300s)',
+};
 
 export const EXIT_EPILOGUE = `Exit status: 0 ok; 1 a check failed (or it selected no connection); 2 usage error or unreadable input.
 Durations: 7200 (seconds), 60s, 2m, 1500ms, 1h. Full reference: docs/cli.md`;
