@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { KeepaliveSettings, Report } from '../src/analysis/model.js';
 import { analyzeWithEvents, fixture, framesOf, listFixtures, readJson, tsharkFields } from './helpers.js';
 import { tempDir } from './synth-helpers.js';
+import { seconds } from '../src/report/units.js';
 
 interface TruthSettings {
   idle: number;
@@ -106,6 +107,31 @@ describe.each(truths.map((t) => [t.scenario, t] as const))('%s', (_name, truth) 
       const answered = Math.max(...missed.filter((p) => p < f));
       expect(fields.get(f)!.ack, `frame ${f} answers probe ${answered}`).toBe((fields.get(answered)!.seq + 1) % 2 ** 32);
     }
+  });
+
+  it("says each figure in the explanation as the settings lines show it (the same idle, not 1.03 s beside 1.027 s)", async () => {
+    const { report } = await analyzeWithEvents(files);
+    let checked = 0;
+    for (const c of report.connections) {
+      for (const side of ['client', 'server'] as const) {
+        const s = c.keepalive[side];
+        if (s === null) continue;
+        // The sentence names the side's idle when it was measured from other activity.
+        if (s.samples.idle > 0 && s.idle !== null) {
+          expect(c.explanation, `${c.client} ${side}`).toContain(`${side} sent ${s.probes} keepalive probe${s.probes === 1 ? '' : 's'} (after ${seconds(s.idle)} idle)`);
+          checked++;
+        }
+        if (s.count !== null && s.interval !== null && s.samples.interval > 0) {
+          expect(c.explanation, `${c.client} ${side}`).toContain(`the last ${s.count} went unanswered ${seconds(s.interval)} apart`);
+          checked++;
+        }
+        if (s.intervalAtMost !== null) {
+          expect(s.unknown.interval, `${c.client} ${side}`).toContain(`answered probes came every ${seconds(s.intervalAtMost)},`);
+          checked++;
+        }
+      }
+    }
+    if (report.connections.some((c) => c.keepalive.client?.samples.idle || c.keepalive.server?.samples.idle)) expect(checked).toBeGreaterThan(0);
   });
 
   it('reaches the recorded verdicts and settings', async () => {

@@ -7,6 +7,7 @@ import { SampleRing } from './bounded.js';
 import { heartbeatOf } from './heartbeat.js';
 import { connectionFindings, DEFAULT_MIDDLEBOX_TIMEOUT, type LintOptions } from './lint.js';
 import type { Confidence, ConnectionReport, KeepaliveSettings, Probe, Side, Verdict } from './model.js';
+import { seconds } from '../report/units.js';
 
 /** Known defaults: idle, interval, count (primer: "The three knobs"). */
 const KNOWN_DEFAULTS = [
@@ -225,13 +226,8 @@ export function verdictOf(conn: Connection): Verdict {
   return conn.closedBy !== null ? 'closed' : 'no-keepalive';
 }
 
-function fmt(x: number): string {
-  return x >= 10 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : `${(x * 1000).toFixed(1)} ms`.replace('.0 ms', ' ms');
-}
-
-function secs(x: number): string {
-  return x >= 1 ? `${fmt(x)} s` : fmt(x);
-}
+/** Durations in sentences as the renderers write the same figures elsewhere ("1.024 s", "27 µs"). */
+const secs = seconds;
 
 const VERDICT_WORDS: Record<Verdict, string> = { alive: 'Alive', dead: 'Dead', reset: 'Reset', undetermined: 'Undetermined', closed: 'Closed', 'no-keepalive': 'No keepalive' };
 
