@@ -9,6 +9,7 @@ import type { Frame } from '../capture/frame.js';
 import { DECODED_TCP, decodeFrame, UNKNOWN_LINK_TYPE } from '../decode/decode.js';
 import { Segment } from '../decode/segment.js';
 import { Tracker, type Connection } from './flows.js';
+import { NativeTracker, nativeTable } from './native.js';
 import type { ConnectionReport, Finding, KeepaliveEvent, Report, Summary } from './model.js';
 import { DEFAULT_MIDDLEBOX_TIMEOUT, FindingTally, type LintOptions } from './lint.js';
 import { connectionReport, isoTime } from './timeline.js';
@@ -107,7 +108,8 @@ export class Analysis<T = ConnectionReport> {
   packets = 0;
   tcpSegments = 0;
   private readonly seg = new Segment();
-  private readonly tracker: Tracker;
+  /** The connection table: in C++ when it is built and nothing needs probe records or events (native.ts). */
+  private readonly tracker: Tracker | NativeTracker;
   private readonly stage: ReportStage<T>;
   private readonly unknownLinks = new Map<number, number>();
   private firstSec = -1;
@@ -124,7 +126,14 @@ export class Analysis<T = ConnectionReport> {
     this.stage = new ReportStage(options, keep, probeList);
     // The tracker reuses its Connection object: the report is made (or the connection written out) before it returns.
     const stage = this.stage;
-    this.tracker = new Tracker({ onConnection: handOff ?? ((c) => stage.add(c)), onEvent: options.onEvent, keepProbes: probeList });
+    const onConnection = handOff ?? ((c: Connection): void => stage.add(c));
+    const addon = !probeList && options.onEvent === undefined ? nativeTable() : null;
+    this.tracker = addon !== null ? new NativeTracker(addon, onConnection) : new Tracker({ onConnection, onEvent: options.onEvent, keepProbes: probeList });
+  }
+
+  /** Is the connection table the C++ one? */
+  get native(): boolean {
+    return this.tracker instanceof NativeTracker;
   }
 
   /** Connections currently open. */
@@ -153,7 +162,16 @@ export class Analysis<T = ConnectionReport> {
 
   /** What was kept of the connections finished since the last call (selected ones only). */
   drain(): T[] {
+    this.settle();
     return this.stage.drain();
+  }
+
+  /**
+   * Bring the table up to the last frame given (the C++ table takes segments in batches): what
+   * those frames finished is handed on, as flows.ts's Tracker hands it on frame by frame.
+   */
+  settle(): void {
+    if (this.tracker instanceof NativeTracker) this.tracker.flush();
   }
 
   /** Finalise every connection still open (handed off or reported; the summary is not made yet). */
@@ -168,13 +186,14 @@ export class Analysis<T = ConnectionReport> {
 
   /** Reports of every connection still open, as they stand now (for a live view); nothing is finalised. */
   snapshot(): ConnectionReport[] {
+    if (this.tracker instanceof NativeTracker) throw new Error('snapshot: the native connection table keeps no objects to show (analyses with events or probe lists use the JavaScript one)');
     return this.tracker.openConnections().map((c) => connectionReport(c, this.stage.lint)).filter((r) => selects(r, this.options));
   }
 
   /** End of input: finalise what is open; returns the last reports and the summary. */
   finish(files: string[], warnings: string[], totals?: StageTotals): { reports: T[]; summary: Summary } {
     this.tracker.finish();
-    const reports = this.drain();
+    const reports = this.stage.drain();
     const t = totals ?? this.stage.totals();
     const all = [...warnings];
     for (const [linkType, n] of this.unknownLinks) {
@@ -220,7 +239,13 @@ export async function* feed<T>(
   const files: CaptureFile[] = [];
   try {
     for (const p of paths) files.push(await openCapture(p, options.stdin));
-    for await (const _ of readFrames(files, (frame, frameNumber) => analysis.frame(frame, frameNumber))) yield analysis.drain();
+    try {
+      for await (const _ of readFrames(files, (frame, frameNumber) => analysis.frame(frame, frameNumber))) yield analysis.drain();
+    } catch (err) {
+      // A capture error: the frames before it were analysed, and what they finished was handed on.
+      analysis.settle();
+      throw err;
+    }
     let t: StageTotals | undefined;
     if (totals !== undefined) {
       // Connections handed off: every one of them goes out before the totals of their reports come back.

@@ -1,0 +1,150 @@
+// The connection table in C++ (native/table.cc, src/analysis/native.ts) against flows.ts's
+// Tracker: every finished connection, every field of it, in the same order, with the same
+// counts, on every capture fixture, a generated capture of 3,000 connections and thousands of
+// fuzzed mutants; and the CSV the command line writes, byte for byte. The C++ table is a
+// second implementation of the same rules, so it may never say anything the first does not.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Analysis, feed } from '../src/analysis/analyze.js';
+import { ConnectionBatch } from '../src/analysis/handoff.js';
+import { nativeTable } from '../src/analysis/native.js';
+// Plain JavaScript, shared with scripts/fuzz.mjs.
+import { mutate, prng } from '../scripts/fuzz-lib.mjs';
+import { CLI, FIXTURES, ROOT } from './helpers.js';
+import { tempDir } from './synth-helpers.js';
+
+interface TableRun {
+  native: boolean;
+  /** Every finished connection as handoff.ts writes it, in the order the table finished them. */
+  doubles: Float64Array;
+  connections: number;
+  /** Keepalive and zero-window probes of the finished connections. */
+  probes: number;
+  zeroWindowProbes: number;
+  summary?: unknown;
+  error?: string;
+}
+
+/** Run the table alone (no report) over the capture, the C++ one or flows.ts's. */
+async function tableRun(paths: string[], native: boolean, stdin?: Buffer): Promise<TableRun> {
+  const before = process.env['KEEPALIVE_NATIVE'];
+  if (native) delete process.env['KEEPALIVE_NATIVE'];
+  else process.env['KEEPALIVE_NATIVE'] = '0';
+  const batch = new ConnectionBatch();
+  let connections = 0;
+  let probes = 0;
+  let zeroWindowProbes = 0;
+  const options = { probeList: false, stdin: stdin === undefined ? undefined : (async function* () { yield stdin; })() };
+  const analysis = new Analysis<never>(options, undefined, (c) => {
+    batch.add(c);
+    connections++;
+    probes += c.dirA.probes + c.dirB.probes;
+    zeroWindowProbes += c.dirA.zeroWindowProbes + c.dirB.zeroWindowProbes;
+  });
+  if (before === undefined) delete process.env['KEEPALIVE_NATIVE'];
+  else process.env['KEEPALIVE_NATIVE'] = before;
+  const it = feed(paths, options, analysis);
+  const done = (extra: Partial<TableRun>): TableRun => {
+    const { doubles, length } = batch.take();
+    return { native: analysis.native, doubles: doubles.slice(0, length), connections, probes, zeroWindowProbes, ...extra };
+  };
+  try {
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return done({ summary: r.value.summary });
+    }
+  } catch (err) {
+    return done({ error: String(err) });
+  }
+}
+
+/** Where two runs first differ, or null: the doubles compared with Object.is (NaN equals NaN). */
+function firstDifference(a: TableRun, b: TableRun): string | null {
+  if (a.connections !== b.connections) return `${a.connections} connections against ${b.connections}`;
+  const n = Math.max(a.doubles.length, b.doubles.length);
+  for (let i = 0; i < n; i++) if (!Object.is(a.doubles[i], b.doubles[i])) return `double ${i} of ${n}: ${a.doubles[i]} against ${b.doubles[i]}`;
+  if (JSON.stringify(a.summary) !== JSON.stringify(b.summary)) return `summary ${JSON.stringify(a.summary)} against ${JSON.stringify(b.summary)}`;
+  if (a.error !== b.error) return `error ${a.error} against ${b.error}`;
+  return null;
+}
+
+function captures(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f))
+    .map((f) => join(dir, f));
+}
+
+afterEach(() => {
+  delete process.env['KEEPALIVE_NATIVE'];
+});
+
+describe('the C++ connection table', () => {
+  it('is built (npm ci builds it with node-gyp; without it every analysis uses flows.ts)', () => {
+    expect(existsSync(join(ROOT, 'build', 'Release', 'keepalive_table.node'))).toBe(true);
+    expect(nativeTable()).not.toBeNull();
+    process.env['KEEPALIVE_NATIVE'] = '0';
+    expect(nativeTable()).toBeNull();
+  });
+
+  const files = [...captures(FIXTURES), ...captures(join(FIXTURES, 'shared')), ...captures(join(FIXTURES, 'malformed'))];
+  it.each(files.map((f) => [f.slice(FIXTURES.length + 1), f] as const))('%s: the same connections as flows.ts, field for field', async (_name, file) => {
+    const js = await tableRun([file], false);
+    const cc = await tableRun([file], true);
+    expect(js.native).toBe(false);
+    expect(cc.native).toBe(true);
+    expect(firstDifference(cc, js)).toBeNull();
+  });
+
+  it('the recorded fixtures hold what the comparison needs to mean something', async () => {
+    // Keepalive probes, zero-window probes and copies from two interfaces all occur.
+    const all = await Promise.all(captures(FIXTURES).map((f) => tableRun([f], true)));
+    expect(all.every((r) => r.native)).toBe(true);
+    expect(all.reduce((n, r) => n + r.probes, 0)).toBeGreaterThan(100);
+    expect(all.reduce((n, r) => n + r.zeroWindowProbes, 0)).toBeGreaterThan(0);
+    expect(all.reduce((n, r) => n + r.connections, 0)).toBeGreaterThan(30);
+    expect(all.some((r) => (r.summary as { warnings: string[] } | undefined)?.warnings.some((w) => /came a second time/.test(w)))).toBe(true);
+  });
+
+  it('a generated capture of 3,000 connections: the same connections, and the same CSV from the command line', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'bench-60k.pcap');
+    execFileSync(process.execPath, [join(ROOT, 'scripts/bench-capture.mjs'), file, '--packets', '60000', '--connections', '3000', '--seed', '7'], { stdio: 'pipe' });
+    const js = await tableRun([file], false);
+    const cc = await tableRun([file], true);
+    expect(cc.native).toBe(true);
+    expect(cc.connections).toBe(3000);
+    expect(firstDifference(cc, js)).toBeNull();
+    const csv = (env: NodeJS.ProcessEnv, ...args: string[]) =>
+      spawnSync(process.execPath, [CLI, 'analyze', file, '--format', 'csv', ...args], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 28 });
+    const one = csv({ KEEPALIVE_NATIVE: '0' });
+    expect(one.status).toBe(0);
+    expect(one.stdout.split('\r\n')).toHaveLength(3002);
+    expect(csv({}).stdout).toBe(one.stdout);
+    expect(csv({}, '--jobs', '2').stdout).toBe(one.stdout);
+    expect(csv({}, '--port', '443').stdout).toBe(csv({ KEEPALIVE_NATIVE: '0' }, '--port', '443').stdout);
+  }, 120_000);
+
+  it('3,000 fuzzed mutants of the fixtures: the same connections, or the same error at the same byte', async () => {
+    const inputs = captures(FIXTURES).filter((f) => !f.endsWith('.gz')).map((f) => ({ name: f, bytes: readFileSync(f) }));
+    const rnd = prng(20261202);
+    const outcomes = { same: 0, errors: 0, connections: 0 };
+    const differences: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const input = inputs[rnd.int(inputs.length)]!;
+      const m = mutate(input.bytes, rnd) as { name: string; bytes: Buffer };
+      const js = await tableRun(['-'], false, m.bytes);
+      const cc = await tableRun(['-'], true, m.bytes);
+      const d = firstDifference(cc, js);
+      if (d !== null) differences.push(`${input.name} ${m.name}: ${d}`);
+      else outcomes.same++;
+      if (js.error !== undefined) outcomes.errors++;
+      outcomes.connections += js.connections;
+    }
+    expect(differences).toEqual([]);
+    // The mutants reach the table (connections) and the readers (errors).
+    expect(outcomes.connections).toBeGreaterThan(3000);
+    expect(outcomes.errors).toBeGreaterThan(300);
+  }, 300_000);
+});
