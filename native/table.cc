@@ -152,6 +152,8 @@ class Table {
   /** Finished connections, handoff.ts's layout, waiting to be taken. */
   std::vector<double> out;
   double finished = 0;
+  /** Lowest first frame among them (Infinity when none). */
+  double outFirstFrame = INF;
 
   void add(const Seg& seg) {
     if (baseSec < 0) baseSec = seg.sec;
@@ -689,6 +691,7 @@ class Table {
         -1,  // no probe list
     };
     out.insert(out.end(), fixed, fixed + CONN_FIXED);
+    if (S[c + C_FIRST_FRAME] < outFirstFrame) outFirstFrame = S[c + C_FIRST_FRAME];
     writeDirection(c + DIR_A, 2 * static_cast<size_t>(slot));
     writeDirection(c + DIR_B, 2 * static_cast<size_t>(slot) + 1);
   }
@@ -818,25 +821,36 @@ napi_value Add(napi_env env, napi_callback_info info) {
   return number(env, static_cast<double>(t->out.size()));
 }
 
-/** take(table, into: Float64Array): copy the finished connections into `into` (as long as they are), forget them; returns how many. */
+/**
+ * take(table, into: Float64Array, at, info: Float64Array(2)): copy the finished connections into
+ * `into` from double `at` on (it must have room), forget them; info gets how many and their
+ * lowest first frame.
+ */
 napi_value Take(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 4;
+  napi_value argv[4];
   if (!ok(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr))) return nullptr;
   Table* t = tableOf(env, argv[0]);
   if (t == nullptr) return nullptr;
   double* into = nullptr;
   size_t length = 0;
   if (!float64s(env, argv[1], &into, &length)) return nullptr;
-  if (length < t->out.size()) {
-    napi_throw_range_error(env, nullptr, "native table: the array is smaller than the connections waiting");
+  uint32_t at = 0;
+  if (!ok(env, napi_get_value_uint32(env, argv[2], &at))) return nullptr;
+  double* result = nullptr;
+  size_t resultLength = 0;
+  if (!float64s(env, argv[3], &result, &resultLength)) return nullptr;
+  if (at > length || length - at < t->out.size() || resultLength < 2) {
+    napi_throw_range_error(env, nullptr, "native table: no room for the connections waiting");
     return nullptr;
   }
-  if (!t->out.empty()) std::memcpy(into, t->out.data(), t->out.size() * sizeof(double));
-  const double connections = t->finished;
+  if (!t->out.empty()) std::memcpy(into + at, t->out.data(), t->out.size() * sizeof(double));
+  result[0] = t->finished;
+  result[1] = t->outFirstFrame;
   t->out.clear();
   t->finished = 0;
-  return number(env, connections);
+  t->outFirstFrame = INF;
+  return nullptr;
 }
 
 /** finish(table): finalise the next open connections (FINISH_STEP at most, in order of first frame); returns the doubles waiting, -1 when none was left. */

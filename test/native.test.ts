@@ -27,8 +27,11 @@ interface TableRun {
   error?: string;
 }
 
-/** Run the table alone (no report) over the capture, the C++ one or flows.ts's. */
-async function tableRun(paths: string[], native: boolean, stdin?: Buffer): Promise<TableRun> {
+/**
+ * Run the table alone (no report) over the capture, the C++ one or flows.ts's; with `asDoubles`
+ * the C++ table writes its connections straight into the batch, as it does for the report thread.
+ */
+async function tableRun(paths: string[], native: boolean, stdin?: Buffer, asDoubles = false): Promise<TableRun> {
   const before = process.env['KEEPALIVE_NATIVE'];
   if (native) delete process.env['KEEPALIVE_NATIVE'];
   else process.env['KEEPALIVE_NATIVE'] = '0';
@@ -37,12 +40,25 @@ async function tableRun(paths: string[], native: boolean, stdin?: Buffer): Promi
   let probes = 0;
   let zeroWindowProbes = 0;
   const options = { probeList: false, stdin: stdin === undefined ? undefined : (async function* () { yield stdin; })() };
-  const analysis = new Analysis<never>(options, undefined, (c) => {
-    batch.add(c);
-    connections++;
-    probes += c.dirA.probes + c.dirB.probes;
-    zeroWindowProbes += c.dirA.zeroWindowProbes + c.dirB.zeroWindowProbes;
-  });
+  const analysis = new Analysis<never>(
+    options,
+    undefined,
+    (c) => {
+      batch.add(c);
+      connections++;
+      probes += c.dirA.probes + c.dirB.probes;
+      zeroWindowProbes += c.dirA.zeroWindowProbes + c.dirB.zeroWindowProbes;
+    },
+    asDoubles
+      ? {
+          room: (doubles) => batch.room(doubles),
+          wrote: (doubles, count, firstFrame) => {
+            batch.wrote(doubles, count, firstFrame);
+            connections += count;
+          },
+        }
+      : undefined,
+  );
   if (before === undefined) delete process.env['KEEPALIVE_NATIVE'];
   else process.env['KEEPALIVE_NATIVE'] = before;
   const it = feed(paths, options, analysis);
@@ -95,6 +111,9 @@ describe('the C++ connection table', () => {
     expect(js.native).toBe(false);
     expect(cc.native).toBe(true);
     expect(firstDifference(cc, js)).toBeNull();
+    // Written as doubles straight into the batch (the report thread's path): the same doubles.
+    const raw = await tableRun([file], true, undefined, true);
+    expect(firstDifference({ ...raw, probes: cc.probes, zeroWindowProbes: cc.zeroWindowProbes }, js)).toBeNull();
   });
 
   it('the recorded fixtures hold what the comparison needs to mean something', async () => {
@@ -116,6 +135,9 @@ describe('the C++ connection table', () => {
     expect(cc.native).toBe(true);
     expect(cc.connections).toBe(3000);
     expect(firstDifference(cc, js)).toBeNull();
+    const raw = await tableRun([file], true, undefined, true);
+    expect(raw.connections).toBe(3000);
+    expect(Array.from(raw.doubles)).toEqual(Array.from(js.doubles));
     const csv = (env: NodeJS.ProcessEnv, ...args: string[]) =>
       spawnSync(process.execPath, [CLI, 'analyze', file, '--format', 'csv', ...args], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 28 });
     const one = csv({ KEEPALIVE_NATIVE: '0' });

@@ -9,7 +9,7 @@ import type { Frame } from '../capture/frame.js';
 import { DECODED_TCP, decodeFrame, UNKNOWN_LINK_TYPE } from '../decode/decode.js';
 import { Segment } from '../decode/segment.js';
 import { Tracker, type Connection } from './flows.js';
-import { NativeTracker, nativeTable } from './native.js';
+import { NativeTracker, nativeTable, type DoublesSink } from './native.js';
 import type { ConnectionReport, Finding, KeepaliveEvent, Report, Summary } from './model.js';
 import { DEFAULT_MIDDLEBOX_TIMEOUT, FindingTally, type LintOptions } from './lint.js';
 import { connectionReport, isoTime } from './timeline.js';
@@ -121,6 +121,8 @@ export class Analysis<T = ConnectionReport> {
     private readonly options: AnalyzeOptions = {},
     keep: (report: ConnectionReport) => T = (r) => r as T,
     handOff?: (conn: Connection) => void,
+    /** With handOff: where the C++ table writes finished connections as doubles, as handOff would get them one by one. */
+    handOffDoubles?: DoublesSink,
   ) {
     const probeList = options.probeList ?? true;
     this.stage = new ReportStage(options, keep, probeList);
@@ -128,7 +130,7 @@ export class Analysis<T = ConnectionReport> {
     const stage = this.stage;
     const onConnection = handOff ?? ((c: Connection): void => stage.add(c));
     const addon = !probeList && options.onEvent === undefined ? nativeTable() : null;
-    this.tracker = addon !== null ? new NativeTracker(addon, onConnection) : new Tracker({ onConnection, onEvent: options.onEvent, keepProbes: probeList });
+    this.tracker = addon !== null ? new NativeTracker(addon, onConnection, handOff !== undefined ? handOffDoubles : undefined) : new Tracker({ onConnection, onEvent: options.onEvent, keepProbes: probeList });
   }
 
   /** Is the connection table the C++ one? */

@@ -188,6 +188,23 @@ export class ConnectionBatch {
     if (c.firstFrame < this.firstFrame) this.firstFrame = c.firstFrame;
   }
 
+  /** Room for `doubles` more doubles, written from `at` on (the C++ table writes there: native.ts). */
+  room(doubles: number): { buffer: Float64Array; at: number } {
+    if (this.length + doubles > this.buffer.length) {
+      const bigger = new Float64Array(Math.max(2 * this.buffer.length, this.length + doubles));
+      bigger.set(this.buffer.subarray(0, this.length));
+      this.buffer = bigger;
+    }
+    return { buffer: this.buffer, at: this.length };
+  }
+
+  /** `count` connections, `doubles` in all, were written at the end (after `room`). */
+  wrote(doubles: number, count: number, firstFrame: number): void {
+    this.length += doubles;
+    this.count += count;
+    if (firstFrame < this.firstFrame) this.firstFrame = firstFrame;
+  }
+
   /**
    * The buffer written so far and how many of its doubles hold connections, to be transferred;
    * the batch starts empty again in a buffer given back (`giveBack`) or a new one.

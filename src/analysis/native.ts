@@ -21,7 +21,7 @@ interface Addon {
   layout: { segmentStride: number };
   create(): object;
   add(table: object, segments: Float64Array, count: number): number;
-  take(table: object, into: Float64Array): number;
+  take(table: object, into: Float64Array, at: number, info: Float64Array): void;
   /** Finalises the next few open connections: the doubles they take, -1 once none is left. */
   finish(table: object): number;
   stats(table: object, into: Float64Array, oldest: boolean): void;
@@ -43,6 +43,16 @@ export function nativeTable(): Addon | null {
   return loaded;
 }
 
+/**
+ * Where finished connections go as doubles, as they come from the table (threaded.ts moves
+ * them to the report thread as they are): `room` makes space for `doubles` more, `wrote` says
+ * that `count` connections were written there, the lowest first frame among them.
+ */
+export interface DoublesSink {
+  room(doubles: number): { buffer: Float64Array; at: number };
+  wrote(doubles: number, count: number, firstFrame: number): void;
+}
+
 /** Tracker's face for the analyses without probe records or events (analyze.ts picks it). */
 export class NativeTracker {
   private readonly addon: Addon;
@@ -52,10 +62,13 @@ export class NativeTracker {
   private out = new Float64Array(1 << 16);
   private readonly conn = new Connection();
   private readonly stat = new Float64Array(6);
+  private readonly taken = new Float64Array(2);
 
+  /** Finished connections go to `onConnection` one by one, or to `sink` as doubles. */
   constructor(
     addon: Addon,
     private readonly onConnection: (conn: Connection) => void,
+    private readonly sink?: DoublesSink,
   ) {
     this.addon = addon;
     this.table = addon.create();
@@ -144,8 +157,15 @@ export class NativeTracker {
 
   private deliver(doubles: number): void {
     if (doubles === 0) return;
+    if (this.sink !== undefined) {
+      const { buffer, at } = this.sink.room(doubles);
+      this.addon.take(this.table, buffer, at, this.taken);
+      this.sink.wrote(doubles, this.taken[0]!, this.taken[1]!);
+      return;
+    }
     if (this.out.length < doubles) this.out = new Float64Array(Math.max(doubles, 2 * this.out.length));
-    const connections = this.addon.take(this.table, this.out);
+    this.addon.take(this.table, this.out, 0, this.taken);
+    const connections = this.taken[0]!;
     let at = 0;
     for (let i = 0; i < connections; i++) {
       at = readConnection(this.out, at, this.conn);

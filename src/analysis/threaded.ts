@@ -87,10 +87,22 @@ export async function* analyzeInOrderOnThread(paths: readonly string[], options:
     send({ batch: doubles, length }, [doubles.buffer as ArrayBuffer]);
   };
   const probeList = rowsListProbes(rows);
-  const analysis = new Analysis<never>({ ...options, probeList }, undefined, (c) => {
-    batch.add(c);
-    if (batch.count >= BATCH) flush();
-  });
+  const analysis = new Analysis<never>(
+    { ...options, probeList },
+    undefined,
+    (c) => {
+      batch.add(c);
+      if (batch.count >= BATCH) flush();
+    },
+    // The C++ table writes its finished connections into the batch as they are.
+    {
+      room: (doubles) => batch.room(doubles),
+      wrote: (doubles, count, firstFrame) => {
+        batch.wrote(doubles, count, firstFrame);
+        if (batch.count >= BATCH) flush();
+      },
+    },
+  );
 
   const waiting = new InOrder<Buffer>();
   let totals: StageTotals | null = null;
