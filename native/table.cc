@@ -1,7 +1,8 @@
 // The connection table of src/analysis/flows.ts (Tracker) in C++, for the analyses that list no
-// probe and follow no event (CSV, markdown, check): the same slab layout, the same steps in the
-// same order, the same doubles. A finished connection is written as src/analysis/handoff.ts
-// lays it out (ConnectionBatch), and the JavaScript side reads it back with readConnection.
+// probe and follow no event (CSV, markdown, check): the same steps in the same order, the same
+// doubles (held in a compact record where flows.ts has a slab: see "Slot layout"). A finished
+// connection is written as src/analysis/handoff.ts lays it out (ConnectionBatch), and the
+// JavaScript side reads it back with readConnection, or moves it to the report thread as it is.
 // Every rule lives in flows.ts first; this file follows it line for line, and
 // test/native.test.ts fails when the two disagree on any fixture, the bench capture or a
 // fuzzed mutant. The segments come decoded (src/analysis/native.ts): nothing here parses bytes
@@ -48,26 +49,53 @@ constexpr int RING = 8;
 constexpr int B_COUNT = 0, B_LAST_T = 1, B_REPLIES = 2, B_QUIET = 3, B_GAPS_SEEN = 4, B_BUSY = 5, B_AWAITING = 6, B_GAPS = 8;
 constexpr int B_SIZES = B_GAPS + RING, B_REPLY_SIZES = B_SIZES + RING, B_STRIDE = B_REPLY_SIZES + RING;
 
-// ---- Slot layout (flows.ts) ----
-constexpr int C_GEN = 0, C_OPEN = 1, C_CLIENT_IS_A = 2, C_ROLES = 3, C_PACKETS = 4, C_FIRST_FRAME = 5, C_LAST_FRAME = 6, C_FIRST_SEC = 7,
-              C_FIRST_NSEC = 8, C_LAST_SEC = 9, C_LAST_NSEC = 10, C_FIRST_T = 11, C_LAST_T = 12, C_MAX_GAP = 13, C_CLOSED_BY = 14,
-              C_CLOSE_T = 15, DIR_A = 16;
-constexpr int D_NEXT_SEQ = 0, D_NEXT_SEQ_KNOWN = 1, D_WINDOW = 2, D_SCALE = 3, D_PENDING = 4, D_LAST_ACTIVITY = 5, D_LAST_WAS_PROBE_ACK = 6,
-              D_PROBE_ORDINAL = 7, D_FATE = 8, D_HAS_BEATS = 9, D_LAST_PROBE_T = 10, D_MAX_ORDINAL = 11, D_OFFERED_SCALE = 12,
-              D_SENT_SYN = 13, D_SYN_SEQ = 14, D_SENT_FIN = 15, D_GAVE_UP_AFTER = 16, D_GAVE_UP_FRAME = 17, D_ZERO_WINDOW = 18,
-              D_EMPTY = 19, D_ONE_BYTE = 20, D_PROBES = 21, D_ACKED = 22, D_RESET_PROBES = 23, D_RESET_PROBE_FRAME = 24,
-              D_RESET_REPLY_FRAME = 25, D_PENDING_SEQ = 26, D_PENDING_FRAME = 27, D_GAVE_UP_ELAPSED = 28, D_GAVE_UP_PROBE_ELAPSED = 29,
-              D_SENT = 30;
-constexpr int SENT_T = 0, SENT_SEQ = 1, SENT_ACK = 2, SENT_FLAGS_LEN = 3, SENT_WINDOW_SUM = 4, SENT_RECORD = 5;
-constexpr int D_STRIDE = D_SENT + 2 * SENT_RECORD;
+// ---- Slot layout ----
+// flows.ts keeps a slot in one record of doubles; here the fields almost every packet touches
+// sit in one compact record of five cache lines (Hot: the 4-tuple, the connection's last
+// packet, each direction's sequence, window, probe and copy state), the others in a record of
+// doubles (cold) that only probes, answers, handshakes and endings touch. Every value is the
+// same number flows.ts keeps: counts and sequence numbers that are integers below 2^32 are held
+// as such, everything else as doubles.
+/** The last segment a direction sent, to know a second copy of it (flows.ts D_SENT). */
+struct Sent {
+  double t;
+  double flagsLen;  // ((IPv4 id + 1) × 2^8 + flags) × 2^16 + payload length
+  uint32_t seq, ack, windowSum, unused;
+};
+struct DirHot {
+  double nextSeq;
+  double window;  // scaled; -1 before any segment
+  double scale;
+  double lastActivity;
+  Sent sent[2];  // the newest, the one before
+  uint32_t pendingSeq;
+  uint32_t probeOrdinal;
+  uint8_t nextSeqKnown, pending, lastWasProbeAck, fate, hasBeats, sentFin, unused[2];
+};
+struct alignas(64) Hot {
+  int32_t a[4], b[4];
+  int32_t hash, next;
+  uint16_t aPort, bPort;
+  uint8_t version, unused[3];
+  double packets, lastT, maxGap, lastFrame, lastSec, lastNsec;
+  DirHot dir[2];  // A, B
+};
+static_assert(sizeof(Hot) == 320, "five cache lines");
+
+// The cold record (doubles): the connection's, then each direction's.
+constexpr int C_GEN = 0, C_OPEN = 1, C_CLIENT_IS_A = 2, C_ROLES = 3, C_FIRST_FRAME = 4, C_FIRST_SEC = 5, C_FIRST_NSEC = 6, C_FIRST_T = 7,
+              C_CLOSED_BY = 8, C_CLOSE_T = 9, DIR_A = 10;
+constexpr int D_LAST_PROBE_T = 0, D_MAX_ORDINAL = 1, D_OFFERED_SCALE = 2, D_SENT_SYN = 3, D_SYN_SEQ = 4, D_GAVE_UP_AFTER = 5, D_GAVE_UP_FRAME = 6,
+              D_ZERO_WINDOW = 7, D_EMPTY = 8, D_ONE_BYTE = 9, D_PROBES = 10, D_ACKED = 11, D_RESET_PROBES = 12, D_RESET_PROBE_FRAME = 13,
+              D_RESET_REPLY_FRAME = 14, D_PENDING_FRAME = 15, D_GAVE_UP_ELAPSED = 16, D_GAVE_UP_PROBE_ELAPSED = 17, D_STRIDE = 18;
 constexpr int DIR_B = DIR_A + D_STRIDE;
 constexpr int STRIDE = DIR_B + D_STRIDE;
 
-constexpr double BEATS_ON = 1, BEATS_AFTER_BULK = 2;
+constexpr uint8_t BEATS_ON = 1, BEATS_AFTER_BULK = 2;
 constexpr double ROLES_PORT = 0, ROLES_SYN = 1, ROLES_SYN_ACK = 2;
 constexpr double CLOSED_NONE = 0, CLOSED_FIN = 1, CLOSED_RST = 2;
+constexpr uint8_t F_ALIVE = 1, F_WAITING = 2, F_DEAD = 3, F_RESET = 4;
 
-constexpr int K_A = 0, K_B = 4, K_A_PORT = 8, K_B_PORT = 9, K_VERSION = 10, K_HASH = 11, K_NEXT = 12, K_STRIDE = 13;
 constexpr int INITIAL_SLOTS = 1024;
 /** Connections finalised per call at the end, before JavaScript takes them. */
 constexpr size_t FINISH_STEP = 256;
@@ -80,6 +108,8 @@ inline int32_t toInt32(double x) {
   if (!(x > -9.2e18 && x < 9.2e18)) return 0;
   return static_cast<int32_t>(static_cast<uint32_t>(static_cast<int64_t>(x)));
 }
+/** An integer in [0, 2^32) held in a double, as the 32 bits that hold it. */
+inline uint32_t toU32(double x) { return static_cast<uint32_t>(toInt32(x)); }
 /** `x >>> 0`. */
 inline double toUint32(double x) { return static_cast<double>(static_cast<uint32_t>(toInt32(x))); }
 inline double seqAdd(double a, double n) { return toUint32(a + n); }
@@ -107,13 +137,16 @@ class Array {
   Array() = default;
   Array(const Array&) = delete;
   Array& operator=(const Array&) = delete;
-  ~Array() { std::free(data_); }
+  ~Array() { std::free(raw_); }
+  /** Room for n elements (kept), the new ones zero; the first starts on a cache line. */
   void grow(size_t n) {
     if (n <= size_) return;
-    T* p = static_cast<T*>(std::calloc(n, sizeof(T)));
-    if (p == nullptr) std::abort();
-    if (size_ > 0) std::memcpy(p, data_, size_ * sizeof(T));
-    std::free(data_);
+    void* raw = std::calloc(n * sizeof(T) + LINE, 1);
+    if (raw == nullptr) std::abort();
+    T* p = reinterpret_cast<T*>((reinterpret_cast<uintptr_t>(raw) + LINE - 1) & ~static_cast<uintptr_t>(LINE - 1));
+    if (size_ > 0) std::memcpy(static_cast<void*>(p), static_cast<const void*>(data_), size_ * sizeof(T));
+    std::free(raw_);
+    raw_ = raw;
     data_ = p;
     size_ = n;
   }
@@ -124,6 +157,8 @@ class Array {
   size_t size() const { return size_; }
 
  private:
+  static constexpr uintptr_t LINE = 64;
+  void* raw_ = nullptr;
   T* data_ = nullptr;
   size_t size_ = 0;
 };
@@ -164,22 +199,22 @@ class Table {
     int32_t slot = buckets[hash & mask];
     bool fromA = false;
     while (slot >= 0) {
-      const int32_t* k = &keys[static_cast<size_t>(slot) * K_STRIDE];
-      if (k[K_HASH] == hash) {
-        if (matches(k + K_A, k + K_B, k[K_A_PORT], k[K_B_PORT], k[K_VERSION], seg)) {
+      const Hot& h = hot[slot];
+      if (h.hash == hash) {
+        if (h.aPort == seg.srcPort && h.bPort == seg.dstPort && h.version == seg.version && same(h.a, seg.src) && same(h.b, seg.dst)) {
           fromA = true;
           break;
         }
-        if (matches(k + K_B, k + K_A, k[K_B_PORT], k[K_A_PORT], k[K_VERSION], seg)) {
+        if (h.bPort == seg.srcPort && h.aPort == seg.dstPort && h.version == seg.version && same(h.b, seg.src) && same(h.a, seg.dst)) {
           fromA = false;
           break;
         }
       }
-      slot = k[K_NEXT];
+      slot = h.next;
     }
     const int flags = seg.flags;
     if (slot >= 0 && (flags & (SYN | ACK)) == SYN) {
-      const double* S = slab.data();
+      const double* S = cold.data();
       const size_t sd = static_cast<size_t>(slot) * STRIDE + (fromA ? DIR_A : DIR_B);
       if (S[static_cast<size_t>(slot) * STRIDE + C_CLOSED_BY] != CLOSED_NONE || S[sd + D_SENT_SYN] == 0 || S[sd + D_SYN_SEQ] != seg.seq) {
         finalize(slot);
@@ -197,7 +232,7 @@ class Table {
     double oldest = INF;
     for (int32_t slot = 0; slot < capacity; slot++) {
       const size_t c = static_cast<size_t>(slot) * STRIDE;
-      if (slab[c + C_OPEN] != 0 && slab[c + C_FIRST_FRAME] < oldest) oldest = slab[c + C_FIRST_FRAME];
+      if (cold[c + C_OPEN] != 0 && cold[c + C_FIRST_FRAME] < oldest) oldest = cold[c + C_FIRST_FRAME];
     }
     return oldest;
   }
@@ -211,10 +246,10 @@ class Table {
       finishing = true;
       finishOrder.clear();
       for (int32_t slot = 0; slot < capacity; slot++)
-        if (slab[static_cast<size_t>(slot) * STRIDE + C_OPEN] != 0) finishOrder.push_back(slot);
+        if (cold[static_cast<size_t>(slot) * STRIDE + C_OPEN] != 0) finishOrder.push_back(slot);
       // As openSlots sorts them: by first frame (distinct: a frame starts one connection at most).
       std::sort(finishOrder.begin(), finishOrder.end(), [this](int32_t x, int32_t y) {
-        return slab[static_cast<size_t>(x) * STRIDE + C_FIRST_FRAME] < slab[static_cast<size_t>(y) * STRIDE + C_FIRST_FRAME];
+        return cold[static_cast<size_t>(x) * STRIDE + C_FIRST_FRAME] < cold[static_cast<size_t>(y) * STRIDE + C_FIRST_FRAME];
       });
       finishAt = 0;
     }
@@ -224,8 +259,8 @@ class Table {
 
  private:
   int32_t capacity = 0;
-  Array<double> slab;
-  Array<int32_t> keys;
+  Array<Hot> hot;
+  Array<double> cold;
   std::vector<int32_t> buckets;
   int32_t mask = 0;
   std::vector<int32_t> freeSlots;
@@ -242,15 +277,12 @@ class Table {
   double baseSec = -1;
   double clock = 0;
 
-  static bool matches(const int32_t* from, const int32_t* to, int32_t fromPort, int32_t toPort, int32_t version, const Seg& s) {
-    return fromPort == s.srcPort && toPort == s.dstPort && version == s.version && from[3] == s.src[3] && to[3] == s.dst[3] &&
-           from[2] == s.src[2] && to[2] == s.dst[2] && from[1] == s.src[1] && to[1] == s.dst[1] && from[0] == s.src[0] && to[0] == s.dst[0];
-  }
+  static bool same(const int32_t* words, const int32_t* s) { return words[3] == s[3] && words[2] == s[2] && words[1] == s[1] && words[0] == s[0]; }
 
   void grow(int32_t newCapacity) {
     const int32_t old = capacity;
-    slab.grow(static_cast<size_t>(newCapacity) * STRIDE);
-    keys.grow(static_cast<size_t>(newCapacity) * K_STRIDE);
+    hot.grow(static_cast<size_t>(newCapacity));
+    cold.grow(static_cast<size_t>(newCapacity) * STRIDE);
     capacity = newCapacity;
     beats.grow(static_cast<size_t>(newCapacity) * 2 * B_STRIDE);
     timing.grow(static_cast<size_t>(newCapacity) * 2 * T_STRIDE);
@@ -258,28 +290,28 @@ class Table {
     buckets.assign(static_cast<size_t>(newCapacity) * 2, -1);
     mask = newCapacity * 2 - 1;
     for (int32_t slot = 0; slot < old; slot++)
-      if (slab[static_cast<size_t>(slot) * STRIDE + C_OPEN] != 0) link(slot);
+      if (cold[static_cast<size_t>(slot) * STRIDE + C_OPEN] != 0) link(slot);
     for (int32_t slot = newCapacity - 1; slot >= old; slot--) freeSlots.push_back(slot);
   }
 
   void link(int32_t slot) {
-    int32_t* k = &keys[static_cast<size_t>(slot) * K_STRIDE];
-    const int32_t b = k[K_HASH] & mask;
-    k[K_NEXT] = buckets[b];
+    Hot& h = hot[slot];
+    const int32_t b = h.hash & mask;
+    h.next = buckets[b];
     buckets[b] = slot;
   }
 
   void unlink(int32_t slot) {
-    const int32_t b = keys[static_cast<size_t>(slot) * K_STRIDE + K_HASH] & mask;
+    const int32_t b = hot[slot].hash & mask;
     int32_t x = buckets[b];
     if (x == slot) {
-      buckets[b] = keys[static_cast<size_t>(slot) * K_STRIDE + K_NEXT];
+      buckets[b] = hot[slot].next;
       return;
     }
     while (x >= 0) {
-      const int32_t next = keys[static_cast<size_t>(x) * K_STRIDE + K_NEXT];
+      const int32_t next = hot[x].next;
       if (next == slot) {
-        keys[static_cast<size_t>(x) * K_STRIDE + K_NEXT] = keys[static_cast<size_t>(slot) * K_STRIDE + K_NEXT];
+        hot[x].next = hot[slot].next;
         return;
       }
       x = next;
@@ -290,30 +322,33 @@ class Table {
     if (freeSlots.empty()) grow(capacity * 2);
     const int32_t slot = freeSlots.back();
     freeSlots.pop_back();
-    double* S = slab.data();
+    double* S = cold.data();
     const size_t c = static_cast<size_t>(slot) * STRIDE;
     const double gen = S[c + C_GEN] + 1;
     std::fill(S + c, S + c + STRIDE, 0.0);
     S[c + C_GEN] = gen;
     S[c + C_OPEN] = 1;
     for (size_t d = c + DIR_A; d <= c + DIR_B; d += D_STRIDE) {
-      S[d + D_WINDOW] = -1;
-      S[d + D_SCALE] = 1;
       S[d + D_OFFERED_SCALE] = -1;
-      S[d + D_LAST_ACTIVITY] = NaN;
       S[d + D_GAVE_UP_AFTER] = -1;
-      S[d + D_SENT + SENT_T] = -INF;
-      S[d + D_SENT + SENT_RECORD + SENT_T] = -INF;
     }
-    int32_t* K = &keys[static_cast<size_t>(slot) * K_STRIDE];
+    Hot& h = hot[slot];
+    std::memset(static_cast<void*>(&h), 0, sizeof(Hot));
     for (int i = 0; i < 4; i++) {
-      K[K_A + i] = seg.src[i];
-      K[K_B + i] = seg.dst[i];
+      h.a[i] = seg.src[i];
+      h.b[i] = seg.dst[i];
     }
-    K[K_A_PORT] = seg.srcPort;
-    K[K_B_PORT] = seg.dstPort;
-    K[K_VERSION] = seg.version;
-    K[K_HASH] = hash;
+    h.aPort = static_cast<uint16_t>(seg.srcPort);
+    h.bPort = static_cast<uint16_t>(seg.dstPort);
+    h.version = static_cast<uint8_t>(seg.version);
+    h.hash = hash;
+    for (DirHot& d : h.dir) {
+      d.window = -1;
+      d.scale = 1;
+      d.lastActivity = NaN;
+      d.sent[0].t = -INF;
+      d.sent[1].t = -INF;
+    }
     link(slot);
     const int flags = seg.flags;
     if ((flags & (SYN | ACK)) == SYN) {
@@ -420,9 +455,7 @@ class Table {
     S[m + B_AWAITING] = 0;
   }
 
-  void beatsClear(size_t d) {
-    std::fill(beats.data() + d * B_STRIDE, beats.data() + (d + 1) * B_STRIDE, 0.0);
-  }
+  void beatsClear(size_t d) { std::fill(beats.data() + d * B_STRIDE, beats.data() + (d + 1) * B_STRIDE, 0.0); }
 
   /** heartbeat.ts loadRing + SampleRing.writeTo. */
   void writeBeatRing(size_t at, double n) {
@@ -454,65 +487,61 @@ class Table {
   }
 
   void segment(int32_t slot, bool fromA, const Seg& seg) {
-    double* S = slab.data();
+    Hot& h = hot[slot];
+    double* S = cold.data();
     const double t = clock;
     const size_t c = static_cast<size_t>(slot) * STRIDE;
+    DirHot& s = h.dir[fromA ? 0 : 1];
+    DirHot& r = h.dir[fromA ? 1 : 0];
     const size_t sd = c + (fromA ? DIR_A : DIR_B);
     const size_t rd = c + (fromA ? DIR_B : DIR_A);
     const size_t si = 2 * static_cast<size_t>(slot) + (fromA ? 0 : 1);
     const size_t ri = 2 * static_cast<size_t>(slot) + (fromA ? 1 : 0);
     const int flags = seg.flags;
-    if (S[c + C_PACKETS] > 0 && t - S[c + C_LAST_T] > S[c + C_MAX_GAP]) S[c + C_MAX_GAP] = t - S[c + C_LAST_T];
-    S[c + C_PACKETS]++;
-    S[c + C_LAST_FRAME] = seg.frame;
-    S[c + C_LAST_SEC] = seg.sec;
-    S[c + C_LAST_NSEC] = seg.nsec;
-    S[c + C_LAST_T] = t;
+    if (h.packets > 0 && t - h.lastT > h.maxGap) h.maxGap = t - h.lastT;
+    h.packets++;
+    h.lastFrame = seg.frame;
+    h.lastSec = seg.sec;
+    h.lastNsec = seg.nsec;
+    h.lastT = t;
 
+    // The same packet captured a second time (flows.ts COPY_SECONDS): a frame of the connection, nothing more.
     const double flagsLen = ((seg.ipId + 1) * 256 + flags) * 65536 + seg.payloadLen;
     const double windowSum = seg.window * 65536 + seg.checksum;
-    for (size_t r = sd + D_SENT; r <= sd + D_SENT + SENT_RECORD; r += SENT_RECORD) {
-      if (std::fabs(t - S[r + SENT_T]) < COPY_SECONDS && S[r + SENT_SEQ] == seg.seq && S[r + SENT_ACK] == seg.ack &&
-          S[r + SENT_FLAGS_LEN] == flagsLen && S[r + SENT_WINDOW_SUM] == windowSum) {
+    for (const Sent& x : s.sent) {
+      if (std::fabs(t - x.t) < COPY_SECONDS && x.seq == seg.seq && x.ack == seg.ack && x.flagsLen == flagsLen && x.windowSum == windowSum) {
         if (copies++ == 0) firstCopyFrame = seg.frame;
         return;
       }
     }
-    const size_t older = sd + D_SENT + SENT_RECORD;
-    S[older + SENT_T] = S[sd + D_SENT + SENT_T];
-    S[older + SENT_SEQ] = S[sd + D_SENT + SENT_SEQ];
-    S[older + SENT_ACK] = S[sd + D_SENT + SENT_ACK];
-    S[older + SENT_FLAGS_LEN] = S[sd + D_SENT + SENT_FLAGS_LEN];
-    S[older + SENT_WINDOW_SUM] = S[sd + D_SENT + SENT_WINDOW_SUM];
-    S[sd + D_SENT + SENT_T] = t;
-    S[sd + D_SENT + SENT_SEQ] = seg.seq;
-    S[sd + D_SENT + SENT_ACK] = seg.ack;
-    S[sd + D_SENT + SENT_FLAGS_LEN] = flagsLen;
-    S[sd + D_SENT + SENT_WINDOW_SUM] = windowSum;
+    s.sent[1] = s.sent[0];
+    s.sent[0].t = t;
+    s.sent[0].flagsLen = flagsLen;
+    s.sent[0].seq = toU32(seg.seq);
+    s.sent[0].ack = toU32(seg.ack);
+    s.sent[0].windowSum = toU32(windowSum);
 
-    const bool senderKnown = S[sd + D_NEXT_SEQ_KNOWN] != 0;
-    const double senderNext = S[sd + D_NEXT_SEQ];
+    const bool senderKnown = s.nextSeqKnown != 0;
+    const double senderNext = s.nextSeq;
     // keepalive.ts looksLikeKeepalive, isOneByteZeroWindowProbe
-    bool probe = S[sd + D_NEXT_SEQ_KNOWN] != 0 && (flags & (SYN | FIN | RST)) == 0 && seg.payloadLen <= 1 &&
-                 seg.seq == seqAdd(S[sd + D_NEXT_SEQ], -1);
+    bool probe = senderKnown && (flags & (SYN | FIN | RST)) == 0 && seg.payloadLen <= 1 && seg.seq == seqAdd(senderNext, -1);
     bool zeroWindowProbe = false;
-    if (probe && S[rd + D_WINDOW] == 0) {
+    if (probe && r.window == 0) {
       probe = false;
       zeroWindowProbe = true;
-    } else if (!probe && S[rd + D_WINDOW] == 0 && S[sd + D_NEXT_SEQ_KNOWN] != 0 && seg.payloadLen == 1 && (flags & (SYN | FIN | RST)) == 0 &&
-               seg.seq == S[sd + D_NEXT_SEQ]) {
+    } else if (!probe && r.window == 0 && senderKnown && seg.payloadLen == 1 && (flags & (SYN | FIN | RST)) == 0 && seg.seq == senderNext) {
       zeroWindowProbe = true;
     }
 
     bool answersProbe = false;
-    if (S[rd + D_PENDING] != 0 && !probe && !zeroWindowProbe) {
+    if (r.pending != 0 && !probe && !zeroWindowProbe) {
       // keepalive.ts replyTo
       int reply = 0;
       if ((flags & RST) != 0) reply = 2;
-      else if ((flags & ACK) != 0 && toInt32(seg.ack - seqAdd(S[rd + D_PENDING_SEQ], 1)) >= 0) reply = 1;
+      else if ((flags & ACK) != 0 && toInt32(seg.ack - seqAdd(r.pendingSeq, 1)) >= 0) reply = 1;
       if (reply != 0) {
-        S[rd + D_PENDING] = 0;
-        S[rd + D_FATE] = reply == 1 ? FATE_ALIVE : FATE_RESET;
+        r.pending = 0;
+        r.fate = reply == 1 ? F_ALIVE : F_RESET;
         if (reply == 1) S[rd + D_ACKED]++;
         else {
           S[rd + D_RESET_PROBES]++;
@@ -524,10 +553,10 @@ class Table {
     }
 
     if (!probe && !zeroWindowProbe && (flags & RST) == 0) {
-      S[rd + D_LAST_ACTIVITY] = t;
-      S[rd + D_LAST_WAS_PROBE_ACK] = answersProbe ? 1 : 0;
-      S[rd + D_PROBE_ORDINAL] = 0;
-      if (S[rd + D_FATE] == FATE_WAITING) S[rd + D_FATE] = FATE_ALIVE;
+      r.lastActivity = t;
+      r.lastWasProbeAck = answersProbe ? 1 : 0;
+      r.probeOrdinal = 0;
+      if (r.fate == F_WAITING) r.fate = F_ALIVE;
     }
 
     if (probe) probeOf(slot, fromA, seg);
@@ -538,27 +567,27 @@ class Table {
 
     if (seg.payloadLen > 0 && !probe && !zeroWindowProbe && (flags & (SYN | RST)) == 0 && (!senderKnown || !seqGt(senderNext, seg.seq))) {
       if (seg.payloadLen > HEARTBEAT_MAX_BYTES) {
-        if (S[sd + D_HAS_BEATS] == BEATS_ON) {
+        if (s.hasBeats == BEATS_ON) {
           onData(si, ri, seg.payloadLen);
-          S[sd + D_HAS_BEATS] = BEATS_AFTER_BULK;
-          S[rd + D_HAS_BEATS] = BEATS_ON;
+          s.hasBeats = BEATS_AFTER_BULK;
+          r.hasBeats = BEATS_ON;
         }
       } else {
         onData(si, ri, seg.payloadLen);
-        S[sd + D_HAS_BEATS] = BEATS_ON;
-        S[rd + D_HAS_BEATS] = BEATS_ON;
+        s.hasBeats = BEATS_ON;
+        r.hasBeats = BEATS_ON;
       }
     }
 
     if ((flags & RST) != 0) {
-      if (S[sd + D_FATE] == FATE_WAITING && S[sd + D_PROBE_ORDINAL] > 0) {
-        S[sd + D_FATE] = FATE_DEAD;
-        S[sd + D_GAVE_UP_AFTER] = S[sd + D_PROBE_ORDINAL];
+      if (s.fate == F_WAITING && s.probeOrdinal > 0) {
+        s.fate = F_DEAD;
+        S[sd + D_GAVE_UP_AFTER] = s.probeOrdinal;
         S[sd + D_GAVE_UP_FRAME] = seg.frame;
-        S[sd + D_GAVE_UP_ELAPSED] = t - S[sd + D_LAST_ACTIVITY];
-        S[sd + D_GAVE_UP_PROBE_ELAPSED] = S[sd + D_LAST_PROBE_T] - S[sd + D_LAST_ACTIVITY];
+        S[sd + D_GAVE_UP_ELAPSED] = t - s.lastActivity;
+        S[sd + D_GAVE_UP_PROBE_ELAPSED] = S[sd + D_LAST_PROBE_T] - s.lastActivity;
         timingAdd(si, INTERVAL, t - S[sd + D_LAST_PROBE_T]);
-        S[sd + D_PENDING] = 0;
+        s.pending = 0;
       }
       close(slot, CLOSED_RST);
       return;
@@ -569,51 +598,52 @@ class Table {
       S[sd + D_SYN_SEQ] = seg.seq;
       S[sd + D_OFFERED_SCALE] = seg.windowScale;
       if ((flags & ACK) != 0 && S[rd + D_OFFERED_SCALE] >= 0 && seg.windowScale >= 0) {
-        S[rd + D_SCALE] = std::pow(2.0, std::fmin(S[rd + D_OFFERED_SCALE], 14.0));
-        S[sd + D_SCALE] = std::pow(2.0, std::fmin(seg.windowScale, 14.0));
+        r.scale = std::pow(2.0, std::fmin(S[rd + D_OFFERED_SCALE], 14.0));
+        s.scale = std::pow(2.0, std::fmin(seg.windowScale, 14.0));
       }
     }
     const double end = seqAdd(seg.seq, seg.payloadLen + ((flags & SYN) != 0 ? 1 : 0) + ((flags & FIN) != 0 ? 1 : 0));
     if (!zeroWindowProbe && (!senderKnown || seqGt(end, senderNext))) {
-      S[sd + D_NEXT_SEQ] = end;
-      S[sd + D_NEXT_SEQ_KNOWN] = 1;
+      s.nextSeq = end;
+      s.nextSeqKnown = 1;
     }
-    S[sd + D_WINDOW] = (flags & SYN) != 0 ? seg.window : seg.window * S[sd + D_SCALE];
-    if ((flags & ACK) != 0 && (S[rd + D_NEXT_SEQ_KNOWN] == 0 || seqGt(seg.ack, S[rd + D_NEXT_SEQ]))) {
-      S[rd + D_NEXT_SEQ] = seg.ack;
-      S[rd + D_NEXT_SEQ_KNOWN] = 1;
+    s.window = (flags & SYN) != 0 ? seg.window : seg.window * s.scale;
+    if ((flags & ACK) != 0 && (r.nextSeqKnown == 0 || seqGt(seg.ack, r.nextSeq))) {
+      r.nextSeq = seg.ack;
+      r.nextSeqKnown = 1;
     }
     if ((flags & FIN) != 0) {
-      S[sd + D_SENT_FIN] = 1;
-      if (S[rd + D_SENT_FIN] != 0) close(slot, CLOSED_FIN);
+      s.sentFin = 1;
+      if (r.sentFin != 0) close(slot, CLOSED_FIN);
     }
   }
 
   void probeOf(int32_t slot, bool fromA, const Seg& seg) {
-    double* S = slab.data();
+    double* S = cold.data();
+    DirHot& s = hot[slot].dir[fromA ? 0 : 1];
     const double t = clock;
     const size_t sd = static_cast<size_t>(slot) * STRIDE + (fromA ? DIR_A : DIR_B);
     const size_t si = 2 * static_cast<size_t>(slot) + (fromA ? 0 : 1);
-    const double ordinal = ++S[sd + D_PROBE_ORDINAL];
-    const double last = S[sd + D_LAST_ACTIVITY];
+    const double ordinal = static_cast<double>(++s.probeOrdinal);
+    const double last = s.lastActivity;
     const bool known = !std::isnan(last);
     const double since = t - last;
-    if (ordinal == 1 && known) timingAdd(si, S[sd + D_LAST_WAS_PROBE_ACK] != 0 ? AFTER_ANSWER : IDLE, since);
+    if (ordinal == 1 && known) timingAdd(si, s.lastWasProbeAck != 0 ? AFTER_ANSWER : IDLE, since);
     if (ordinal > 1) timingAdd(si, INTERVAL, t - S[sd + D_LAST_PROBE_T]);
     S[sd + D_LAST_PROBE_T] = t;
     if (ordinal > S[sd + D_MAX_ORDINAL]) S[sd + D_MAX_ORDINAL] = ordinal;
     if (seg.payloadLen == 0) S[sd + D_EMPTY]++;
     else S[sd + D_ONE_BYTE]++;
     S[sd + D_PROBES]++;
-    S[sd + D_PENDING] = 1;
-    S[sd + D_PENDING_SEQ] = seg.seq;
+    s.pending = 1;
+    s.pendingSeq = toU32(seg.seq);
     S[sd + D_PENDING_FRAME] = seg.frame;
-    S[sd + D_FATE] = FATE_WAITING;
+    s.fate = F_WAITING;
     keepaliveProbes++;
   }
 
   void close(int32_t slot, double how) {
-    double* S = slab.data();
+    double* S = cold.data();
     const size_t c = static_cast<size_t>(slot) * STRIDE;
     if (S[c + C_CLOSED_BY] != CLOSED_NONE) return;
     S[c + C_CLOSED_BY] = how;
@@ -628,12 +658,12 @@ class Table {
     while (closedHead < closedSlots.size()) {
       const int32_t slot = closedSlots[closedHead];
       const size_t c = static_cast<size_t>(slot) * STRIDE;
-      const bool current = slab[c + C_OPEN] != 0 && slab[c + C_GEN] == closedGens[closedHead];
-      if (current && t - slab[c + C_CLOSE_T] <= CLOSE_GRACE_SECONDS) break;
+      const bool current = cold[c + C_OPEN] != 0 && cold[c + C_GEN] == closedGens[closedHead];
+      if (current && t - cold[c + C_CLOSE_T] <= CLOSE_GRACE_SECONDS) break;
       closedHead++;
       if (current) finalize(slot);
     }
-    sweepFrom = closedHead < closedSlots.size() ? slab[static_cast<size_t>(closedSlots[closedHead]) * STRIDE + C_CLOSE_T] : INF;
+    sweepFrom = closedHead < closedSlots.size() ? cold[static_cast<size_t>(closedSlots[closedHead]) * STRIDE + C_CLOSE_T] : INF;
     if (closedHead > 1024 && closedHead * 2 > closedSlots.size()) {
       closedSlots.erase(closedSlots.begin(), closedSlots.begin() + static_cast<std::ptrdiff_t>(closedHead));
       closedGens.erase(closedGens.begin(), closedGens.begin() + static_cast<std::ptrdiff_t>(closedHead));
@@ -643,11 +673,11 @@ class Table {
 
   void finalize(int32_t slot) {
     const size_t c = static_cast<size_t>(slot) * STRIDE;
-    if (slab[c + C_OPEN] == 0) return;
+    if (cold[c + C_OPEN] == 0) return;
     sweepFrom = -INF;
     writeConnection(slot);
     unlink(slot);
-    slab[c + C_OPEN] = 0;
+    cold[c + C_OPEN] = 0;
     for (size_t i = 2 * static_cast<size_t>(slot); i <= 2 * static_cast<size_t>(slot) + 1; i++) {
       timingClear(i);
       beatsClear(i);
@@ -659,54 +689,54 @@ class Table {
 
   /** flows.ts connectionOf + fillDirection, as handoff.ts ConnectionBatch.add writes them (no probe list). */
   void writeConnection(int32_t slot) {
-    const double* S = slab.data();
-    const int32_t* K = &keys[static_cast<size_t>(slot) * K_STRIDE];
+    const double* S = cold.data();
+    const Hot& h = hot[slot];
     const size_t c = static_cast<size_t>(slot) * STRIDE;
     const double fixed[CONN_FIXED] = {
-        K[K_VERSION] == 6 ? 6.0 : 4.0,
-        static_cast<double>(static_cast<uint32_t>(K[K_A])),
-        static_cast<double>(static_cast<uint32_t>(K[K_A + 1])),
-        static_cast<double>(static_cast<uint32_t>(K[K_A + 2])),
-        static_cast<double>(static_cast<uint32_t>(K[K_A + 3])),
-        static_cast<double>(K[K_A_PORT]),
-        static_cast<double>(static_cast<uint32_t>(K[K_B])),
-        static_cast<double>(static_cast<uint32_t>(K[K_B + 1])),
-        static_cast<double>(static_cast<uint32_t>(K[K_B + 2])),
-        static_cast<double>(static_cast<uint32_t>(K[K_B + 3])),
-        static_cast<double>(K[K_B_PORT]),
+        h.version == 6 ? 6.0 : 4.0,
+        static_cast<double>(static_cast<uint32_t>(h.a[0])),
+        static_cast<double>(static_cast<uint32_t>(h.a[1])),
+        static_cast<double>(static_cast<uint32_t>(h.a[2])),
+        static_cast<double>(static_cast<uint32_t>(h.a[3])),
+        static_cast<double>(h.aPort),
+        static_cast<double>(static_cast<uint32_t>(h.b[0])),
+        static_cast<double>(static_cast<uint32_t>(h.b[1])),
+        static_cast<double>(static_cast<uint32_t>(h.b[2])),
+        static_cast<double>(static_cast<uint32_t>(h.b[3])),
+        static_cast<double>(h.bPort),
         S[c + C_CLIENT_IS_A] != 0 ? 1.0 : 0.0,
         S[c + C_ROLES],
         S[c + C_FIRST_FRAME],
-        S[c + C_LAST_FRAME],
+        h.lastFrame,
         S[c + C_FIRST_SEC],
         S[c + C_FIRST_NSEC],
-        S[c + C_LAST_SEC],
-        S[c + C_LAST_NSEC],
+        h.lastSec,
+        h.lastNsec,
         S[c + C_FIRST_T],
-        S[c + C_LAST_T],
-        S[c + C_PACKETS],
-        S[c + C_MAX_GAP],
+        h.lastT,
+        h.packets,
+        h.maxGap,
         S[c + C_CLOSED_BY],
         S[c + C_CLOSE_T],
         -1,  // no probe list
     };
     out.insert(out.end(), fixed, fixed + CONN_FIXED);
     if (S[c + C_FIRST_FRAME] < outFirstFrame) outFirstFrame = S[c + C_FIRST_FRAME];
-    writeDirection(c + DIR_A, 2 * static_cast<size_t>(slot));
-    writeDirection(c + DIR_B, 2 * static_cast<size_t>(slot) + 1);
+    writeDirection(h.dir[0], c + DIR_A, 2 * static_cast<size_t>(slot));
+    writeDirection(h.dir[1], c + DIR_B, 2 * static_cast<size_t>(slot) + 1);
   }
 
-  void writeDirection(size_t d, size_t i) {
-    const double* S = slab.data();
+  void writeDirection(const DirHot& h, size_t d, size_t i) {
+    const double* S = cold.data();
     const bool gaveUp = S[d + D_GAVE_UP_AFTER] > 0;
     const double fixed[DIR_FIXED] = {
-        S[d + D_NEXT_SEQ],
-        S[d + D_NEXT_SEQ_KNOWN] != 0 ? 1.0 : 0.0,
-        S[d + D_WINDOW],
-        S[d + D_LAST_ACTIVITY],
-        S[d + D_PROBE_ORDINAL],
+        h.nextSeq,
+        h.nextSeqKnown != 0 ? 1.0 : 0.0,
+        h.window,
+        h.lastActivity,
+        static_cast<double>(h.probeOrdinal),
         S[d + D_MAX_ORDINAL],
-        S[d + D_FATE],
+        static_cast<double>(h.fate),
         S[d + D_GAVE_UP_AFTER],
         S[d + D_GAVE_UP_FRAME],
         gaveUp ? S[d + D_GAVE_UP_ELAPSED] : NaN,
