@@ -55,17 +55,26 @@ async function child(mode, file, truthFile) {
     await files[0].input.close?.();
     out.packets = packets;
     out.tcpSegments = mode === 'decode' ? tcp : null;
-  } else if (mode === 'table') {
+  } else if (mode === 'table' || mode === 'table-native') {
     // Read, decode and the connection table with its keepalive classifier, as the CSV run
     // drives them (no probe records), but no report: what the per-connection reports and rows
-    // cost is the difference to the CSV row.
-    const { Tracker } = await import(dist('analysis/flows.js'));
+    // cost is the difference to the CSV row. `table-native`: the table in C++ (native/table.cc),
+    // as CSV runs it, each finished connection read back into a Connection (what reports read).
+    let tracker;
+    let connections = 0;
+    if (mode === 'table') {
+      const { Tracker } = await import(dist('analysis/flows.js'));
+      tracker = new Tracker({ onConnection: () => connections++, keepProbes: false });
+    } else {
+      const { NativeTracker, nativeTable } = await import(dist('analysis/native.js'));
+      const addon = nativeTable();
+      if (addon === null) throw new Error('the C++ connection table is not built (npm run build)');
+      tracker = new NativeTracker(addon, () => connections++);
+    }
     const files = [await openCapture(file)];
     const seg = new Segment();
     let packets = 0;
     let tcp = 0;
-    let connections = 0;
-    const tracker = new Tracker({ onConnection: () => connections++, keepProbes: false });
     const it = readFrames(files, (frame, frameNumber) => {
       packets++;
       if (decodeFrame(frame, seg) !== DECODED_TCP) return;
@@ -73,7 +82,7 @@ async function child(mode, file, truthFile) {
       seg.frameNumber = frameNumber;
       tracker.add(seg);
     });
-    for await (const _ of it);
+    for await (const _ of it) tracker.flush?.();
     tracker.finish();
     await files[0].input.close?.();
     out.packets = packets;
@@ -166,12 +175,12 @@ function runChild(mode, file, truthFile) {
 }
 
 /** Run an external tool; wall time measured here, peak RSS from /usr/bin/time when present. */
-function runTool(argv, { stdoutLines = false } = {}) {
+function runTool(argv, { stdoutLines = false, env = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'kbench-'));
   const timeFile = join(dir, 'time');
   const full = hasTime ? ['/usr/bin/time', '-f', '%M', '-o', timeFile, ...argv] : argv;
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(full[0], full.slice(1), { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const r = spawnSync(full[0], full.slice(1), { encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, ...env } });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   let maxRssKiB = null;
   if (hasTime) {
@@ -189,10 +198,10 @@ function runTool(argv, { stdoutLines = false } = {}) {
  * `keepalive analyze FILE --format csv -o OUT` end to end: the built command line in its own
  * process (Node start-up included), its rows counted against the truth.
  */
-function runCsv(file, extra = []) {
+function runCsv(file, extra = [], env = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'kbench-csv-'));
   const out = join(dir, 'out.csv');
-  const r = runTool([process.execPath, join(root, 'dist', 'cli', 'main.js'), 'analyze', file, '--format', 'csv', ...extra, '-o', out]);
+  const r = runTool([process.execPath, join(root, 'dist', 'cli', 'main.js'), 'analyze', file, '--format', 'csv', ...extra, '-o', out], { env });
   if (r.error) {
     rmSync(dir, { recursive: true, force: true });
     return r;
@@ -336,7 +345,8 @@ async function main() {
 
   measure('read', 'read');
   const decodeRow = measure('read+decode', 'decode');
-  const tableRow = measure('read+decode+connection table', 'table');
+  const tableRow = measure('read+decode+connection table (flows.ts)', 'table');
+  const nativeRow = measure('read+decode+connection table in C++', 'table-native');
   const analyzeRow = measure('analyze (whole report, in-process)', 'analyze');
 
   // The command line end to end, as a user runs it: the row the targets are about.
@@ -364,6 +374,19 @@ async function main() {
     const packets = truth?.packets ?? decodeRow.packets;
     csvThreadRow = { name: '  … --jobs 2 (reports on a second thread)', packets, seconds: b.seconds, wall: b.wall, pps: packets / b.seconds, maxRssKiB: Math.max(...all.map((r) => r.maxRssKiB ?? 0)), result: b };
     rows.push(csvThreadRow);
+  }
+  // The same on the TypeScript table (KEEPALIVE_NATIVE=0: what runs where no compiler built the C++ one).
+  let csvScriptRow = null;
+  {
+    const all = [];
+    for (let i = 0; i < runs; i++) all.push(runCsv(file, [], { KEEPALIVE_NATIVE: '0' }));
+    const err = all.find((r) => r.error);
+    if (err) fail(`KEEPALIVE_NATIVE=0 keepalive analyze --format csv: ${err.error}`);
+    const b = best(all);
+    process.stderr.write(`bench: analyze --format csv, TypeScript table: ${all.map((r) => r.seconds.toFixed(3)).join(' / ')} s\n`);
+    const packets = truth?.packets ?? decodeRow.packets;
+    csvScriptRow = { name: '  … on the TypeScript table (KEEPALIVE_NATIVE=0)', packets, seconds: b.seconds, wall: b.wall, pps: packets / b.seconds, maxRssKiB: Math.max(...all.map((r) => r.maxRssKiB ?? 0)), result: b };
+    rows.push(csvScriptRow);
   }
 
   let tcpdumpRow = null;
@@ -407,6 +430,8 @@ async function main() {
   {
     const t = tableRow.result;
     tableRow.notes = `no reports; ${fmtInt(t.connections)} connections, ${fmtInt(t.keepaliveProbes)} probes` + (truth ? ` (truth: ${fmtInt(truth.connections)}, ${fmtInt(truth.keepaliveProbes)})` : '');
+    const n = nativeRow.result;
+    nativeRow.notes = `no reports; ${fmtInt(n.connections)} connections, ${fmtInt(n.keepaliveProbes)} probes; the table ${((tableRow.seconds - decodeRow.seconds) / Math.max(1e-9, nativeRow.seconds - decodeRow.seconds)).toFixed(1)}× as fast as flows.ts`;
   }
   {
     const exact = csvExact(csvRow.result.got, truth);
@@ -420,6 +445,10 @@ async function main() {
   {
     const exact = csvExact(csvThreadRow.result.got, truth);
     csvThreadRow.notes = `whole process; ${(csvRow.seconds / csvThreadRow.seconds).toFixed(2)}× the one-thread run's speed; RSS ≤ 256 MiB: ${csvThreadRow.maxRssKiB <= 256 * 1024 ? 'yes' : 'NO'}` + (exact === null ? '' : `; exact: ${exact ? 'yes' : 'NO'}`);
+  }
+  {
+    const exact = csvExact(csvScriptRow.result.got, truth);
+    csvScriptRow.notes = `whole process; ${(csvRow.seconds / csvScriptRow.seconds).toFixed(2)}× the C++ table's speed; RSS ≤ 256 MiB: ${csvScriptRow.maxRssKiB <= 256 * 1024 ? 'yes' : 'NO'}` + (exact === null ? '' : `; exact: ${exact ? 'yes' : 'NO'}`);
   }
   const a = analyzeRow.result;
   if (a.truth) {
@@ -441,12 +470,13 @@ async function main() {
     // Where the CSV run's time goes, from the best runs of the rows above (each stage adds to the one before).
     const read = rows[0].seconds;
     const decode = Math.max(0, decodeRow.seconds - read);
-    const tableS = Math.max(0, tableRow.seconds - decodeRow.seconds);
-    const rest = Math.max(0, csvRow.seconds - tableRow.seconds);
+    // The CSV run uses the C++ table.
+    const tableS = Math.max(0, nativeRow.seconds - decodeRow.seconds);
+    const rest = Math.max(0, csvRow.seconds - nativeRow.seconds);
     const pct = (x) => `${((100 * x) / csvRow.seconds).toFixed(0)} %`;
     out.push(
       `where the CSV run's ${csvRow.seconds.toFixed(2)} s go: reading ${read.toFixed(2)} s (${pct(read)}), decoding ${decode.toFixed(2)} s (${pct(decode)}), ` +
-        `connection table ${tableS.toFixed(2)} s (${pct(tableS)}), reports, rows, output and Node start-up ${rest.toFixed(2)} s (${pct(rest)})` +
+        `connection table in C++ ${tableS.toFixed(2)} s (${pct(tableS)}), reports, rows, output and Node start-up ${rest.toFixed(2)} s (${pct(rest)})` +
         (tcpdumpRow ? `; tcpdump reads the file in ${tcpdumpRow.seconds.toFixed(2)} s` : ''),
     );
   }

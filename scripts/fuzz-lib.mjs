@@ -127,3 +127,50 @@ export function renderAll(report, renderers) {
   }
   return null;
 }
+
+/**
+ * The connection table alone over a capture given as bytes (as standard input): every finished
+ * connection as handoff.ts writes it, in the order the table finished them, and how the input
+ * ended. `lib` holds the analysis modules ({ Analysis, feed, ConnectionBatch }, from src or
+ * dist); `native` picks the C++ table (native/table.cc) or flows.ts's (KEEPALIVE_NATIVE=0).
+ */
+export async function tableDoubles(lib, bytes, native) {
+  const before = process.env.KEEPALIVE_NATIVE;
+  if (native) delete process.env.KEEPALIVE_NATIVE;
+  else process.env.KEEPALIVE_NATIVE = '0';
+  const batch = new lib.ConnectionBatch();
+  let connections = 0;
+  const options = { probeList: false, stdin: (async function* () { yield bytes; })() };
+  const analysis = new lib.Analysis(options, undefined, (c) => {
+    batch.add(c);
+    connections++;
+  });
+  if (before === undefined) delete process.env.KEEPALIVE_NATIVE;
+  else process.env.KEEPALIVE_NATIVE = before;
+  let summary;
+  let error;
+  try {
+    const it = lib.feed(['-'], options, analysis);
+    for (;;) {
+      const r = await it.next();
+      if (r.done) {
+        summary = r.value.summary;
+        break;
+      }
+    }
+  } catch (err) {
+    error = String(err);
+  }
+  const { doubles, length } = batch.take();
+  return { native: analysis.native, doubles: doubles.slice(0, length), connections, summary, error };
+}
+
+/** Where two tableDoubles results first differ (doubles compared with Object.is: NaN equals NaN), or null. */
+export function firstDifference(a, b) {
+  if (a.connections !== b.connections) return `${a.connections} connections against ${b.connections}`;
+  const n = Math.max(a.doubles.length, b.doubles.length);
+  for (let i = 0; i < n; i++) if (!Object.is(a.doubles[i], b.doubles[i])) return `double ${i} of ${n}: ${a.doubles[i]} against ${b.doubles[i]}`;
+  if (JSON.stringify(a.summary) !== JSON.stringify(b.summary)) return `summary ${JSON.stringify(a.summary)} against ${JSON.stringify(b.summary)}`;
+  if (a.error !== b.error) return `error ${a.error} against ${b.error}`;
+  return null;
+}

@@ -3,14 +3,19 @@
 // length and type fields set to 0, 1, max and random, junk spliced in, gzip streams damaged.
 // Pass: every input ends in a report or a CaptureError (exit 2 with file, offset, cause);
 // nothing else thrown, no input over 1 s, memory bounded; every report renders in each format
-// without throwing or printing NaN or undefined. Crashers are written to fuzz-crashers/ to
-// become fixtures.
-//   node scripts/fuzz.mjs [--cases 1000000] [--seed 1] [--max-ms 1000]
+// without throwing or printing NaN or undefined. Every --table-every'th input also goes through
+// the connection table alone, in C++ (native/table.cc) and in flows.ts: the two must finish the
+// same connections, double for double, or fail on the same byte. Crashers (and disagreements)
+// are written to fuzz-crashers/ to become fixtures.
+//   node scripts/fuzz.mjs [--cases 1000000] [--seed 1] [--max-ms 1000] [--table-every 4]
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeToReport } from '../dist/analysis/analyze.js';
 import { CaptureError } from '../dist/capture/errors.js';
-import { mutate, prng, renderAll } from './fuzz-lib.mjs';
+import { Analysis, feed } from '../dist/analysis/analyze.js';
+import { ConnectionBatch } from '../dist/analysis/handoff.js';
+import { nativeTable } from '../dist/analysis/native.js';
+import { firstDifference, mutate, prng, renderAll, tableDoubles } from './fuzz-lib.mjs';
 import { renderCsv } from '../dist/report/csv.js';
 import { renderHtml } from '../dist/report/html.js';
 import { renderJson } from '../dist/report/json.js';
@@ -26,6 +31,12 @@ const arg = (name, def) => {
 const cases = arg('cases', 1_000_000);
 const seed = arg('seed', 1);
 const maxMs = arg('max-ms', 1000);
+const tableEvery = arg('table-every', 4);
+const lib = { Analysis, feed, ConnectionBatch };
+if (tableEvery > 0 && nativeTable() === null) {
+  console.error('fuzz: the C++ connection table is not built (npm run build), so it cannot be compared; --table-every 0 skips the comparison');
+  process.exit(2);
+}
 const root = new URL('..', import.meta.url).pathname;
 const dir = join(root, 'fixtures');
 const inputs = readdirSync(dir)
@@ -38,6 +49,8 @@ let reports = 0;
 let captureErrors = 0;
 let crashes = 0;
 let slow = 0;
+let tables = 0;
+let disagreements = 0;
 let peakRss = 0;
 for (let i = 1; i <= cases; i++) {
   const input = inputs[rnd.int(inputs.length)];
@@ -58,6 +71,17 @@ for (let i = 1; i <= cases; i++) {
       console.error(`CRASH case ${i} (${input.name}, ${m.name}): ${err?.stack ?? err}\n  saved ${out}`);
     }
   }
+  if (tableEvery > 0 && i % tableEvery === 0) {
+    tables++;
+    const d = firstDifference(await tableDoubles(lib, m.bytes, true), await tableDoubles(lib, m.bytes, false));
+    if (d !== null) {
+      disagreements++;
+      mkdirSync(join(root, 'fuzz-crashers'), { recursive: true });
+      const out = join(root, 'fuzz-crashers', `${input.name}.${seed}.${i}.table.bin`);
+      writeFileSync(out, m.bytes);
+      console.error(`TABLES DISAGREE case ${i} (${input.name}, ${m.name}): ${d}\n  saved ${out}`);
+    }
+  }
   const ms = performance.now() - start;
   if (ms > maxMs) {
     slow++;
@@ -66,7 +90,7 @@ for (let i = 1; i <= cases; i++) {
   if (i % 10000 === 0 || i === cases) {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     const s = (Date.now() - t0) / 1000;
-    console.log(`${i} cases, ${(i / s).toFixed(0)}/s: ${reports} reports, ${captureErrors} capture errors, ${crashes} crashes, ${slow} slow, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
+    console.log(`${i} cases, ${(i / s).toFixed(0)}/s: ${reports} reports, ${captureErrors} capture errors, ${crashes} crashes, ${slow} slow, ${tables} compared in both tables (${disagreements} disagree), peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
   }
 }
-process.exitCode = crashes > 0 || slow > 0 ? 1 : 0;
+process.exitCode = crashes > 0 || slow > 0 || disagreements > 0 ? 1 : 0;

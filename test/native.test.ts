@@ -11,7 +11,7 @@ import { Analysis, feed } from '../src/analysis/analyze.js';
 import { ConnectionBatch } from '../src/analysis/handoff.js';
 import { nativeTable } from '../src/analysis/native.js';
 // Plain JavaScript, shared with scripts/fuzz.mjs.
-import { mutate, prng } from '../scripts/fuzz-lib.mjs';
+import { firstDifference, mutate, prng, tableDoubles } from '../scripts/fuzz-lib.mjs';
 import { CLI, FIXTURES, ROOT } from './helpers.js';
 import { tempDir } from './synth-helpers.js';
 
@@ -31,7 +31,7 @@ interface TableRun {
  * Run the table alone (no report) over the capture, the C++ one or flows.ts's; with `asDoubles`
  * the C++ table writes its connections straight into the batch, as it does for the report thread.
  */
-async function tableRun(paths: string[], native: boolean, stdin?: Buffer, asDoubles = false): Promise<TableRun> {
+async function tableRun(paths: string[], native: boolean, asDoubles = false): Promise<TableRun> {
   const before = process.env['KEEPALIVE_NATIVE'];
   if (native) delete process.env['KEEPALIVE_NATIVE'];
   else process.env['KEEPALIVE_NATIVE'] = '0';
@@ -39,7 +39,7 @@ async function tableRun(paths: string[], native: boolean, stdin?: Buffer, asDoub
   let connections = 0;
   let probes = 0;
   let zeroWindowProbes = 0;
-  const options = { probeList: false, stdin: stdin === undefined ? undefined : (async function* () { yield stdin; })() };
+  const options = { probeList: false };
   const analysis = new Analysis<never>(
     options,
     undefined,
@@ -76,16 +76,6 @@ async function tableRun(paths: string[], native: boolean, stdin?: Buffer, asDoub
   }
 }
 
-/** Where two runs first differ, or null: the doubles compared with Object.is (NaN equals NaN). */
-function firstDifference(a: TableRun, b: TableRun): string | null {
-  if (a.connections !== b.connections) return `${a.connections} connections against ${b.connections}`;
-  const n = Math.max(a.doubles.length, b.doubles.length);
-  for (let i = 0; i < n; i++) if (!Object.is(a.doubles[i], b.doubles[i])) return `double ${i} of ${n}: ${a.doubles[i]} against ${b.doubles[i]}`;
-  if (JSON.stringify(a.summary) !== JSON.stringify(b.summary)) return `summary ${JSON.stringify(a.summary)} against ${JSON.stringify(b.summary)}`;
-  if (a.error !== b.error) return `error ${a.error} against ${b.error}`;
-  return null;
-}
-
 function captures(dir: string): string[] {
   return readdirSync(dir)
     .filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f))
@@ -112,7 +102,7 @@ describe('the C++ connection table', () => {
     expect(cc.native).toBe(true);
     expect(firstDifference(cc, js)).toBeNull();
     // Written as doubles straight into the batch (the report thread's path): the same doubles.
-    const raw = await tableRun([file], true, undefined, true);
+    const raw = await tableRun([file], true, true);
     expect(firstDifference({ ...raw, probes: cc.probes, zeroWindowProbes: cc.zeroWindowProbes }, js)).toBeNull();
   });
 
@@ -135,7 +125,7 @@ describe('the C++ connection table', () => {
     expect(cc.native).toBe(true);
     expect(cc.connections).toBe(3000);
     expect(firstDifference(cc, js)).toBeNull();
-    const raw = await tableRun([file], true, undefined, true);
+    const raw = await tableRun([file], true, true);
     expect(raw.connections).toBe(3000);
     expect(Array.from(raw.doubles)).toEqual(Array.from(js.doubles));
     const csv = (env: NodeJS.ProcessEnv, ...args: string[]) =>
@@ -151,13 +141,15 @@ describe('the C++ connection table', () => {
   it('3,000 fuzzed mutants of the fixtures: the same connections, or the same error at the same byte', async () => {
     const inputs = captures(FIXTURES).filter((f) => !f.endsWith('.gz')).map((f) => ({ name: f, bytes: readFileSync(f) }));
     const rnd = prng(20261202);
+    const lib = { Analysis, feed, ConnectionBatch };
     const outcomes = { same: 0, errors: 0, connections: 0 };
     const differences: string[] = [];
     for (let i = 0; i < 3000; i++) {
       const input = inputs[rnd.int(inputs.length)]!;
       const m = mutate(input.bytes, rnd) as { name: string; bytes: Buffer };
-      const js = await tableRun(['-'], false, m.bytes);
-      const cc = await tableRun(['-'], true, m.bytes);
+      const js = await tableDoubles(lib, m.bytes, false);
+      const cc = await tableDoubles(lib, m.bytes, true);
+      expect([cc.native, js.native]).toEqual([true, false]);
       const d = firstDifference(cc, js);
       if (d !== null) differences.push(`${input.name} ${m.name}: ${d}`);
       else outcomes.same++;
