@@ -32,7 +32,8 @@ export const THREAD_MIN_BYTES = 256 << 20;
  * files (not standard input) hold THREAD_MIN_BYTES on disk. Not for CSV by default: its rows
  * are so little work that the reading thread, slowed by 10-25 % when the other core is busy too
  * (as on this project's machine), gained from -4 to 8 % on the 2 M bench (2.03 s against 2.12 s,
- * 1.93 s against 1.91 s, 1.59 s against 1.47 s in three sessions of runs).
+ * 1.93 s against 1.91 s, 1.59 s against 1.47 s in three sessions of runs); with the C++ table
+ * (native.ts) 6-14 % on 748 MB, nothing on 374 MB, 10 % lost on 112 MB (2026-12-02).
  */
 export function reportOnThread(paths: readonly string[], jobs: number | undefined, rows: RowFormat): boolean {
   if (jobs !== undefined) return jobs >= 2;
