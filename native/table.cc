@@ -799,6 +799,13 @@ napi_value number(napi_env env, double x) {
   return v;
 }
 
+/** The call's first `n` arguments into argv (missing ones undefined), and the table the first names; null when it threw. */
+Table* callOn(napi_env env, napi_callback_info info, size_t n, napi_value* argv) {
+  size_t argc = n;
+  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr))) return nullptr;
+  return tableOf(env, argv[0]);
+}
+
 napi_value Create(napi_env env, napi_callback_info) {
   Table* t = new Table();
   napi_value v;
@@ -811,10 +818,8 @@ napi_value Create(napi_env env, napi_callback_info) {
 
 /** add(table, segments: Float64Array, count): feed `count` segment records; returns the doubles of finished connections waiting. */
 napi_value Add(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr))) return nullptr;
-  Table* t = tableOf(env, argv[0]);
+  Table* t = callOn(env, info, 3, argv);
   if (t == nullptr) return nullptr;
   double* segs = nullptr;
   size_t length = 0;
@@ -857,10 +862,8 @@ napi_value Add(napi_env env, napi_callback_info info) {
  * lowest first frame.
  */
 napi_value Take(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr))) return nullptr;
-  Table* t = tableOf(env, argv[0]);
+  Table* t = callOn(env, info, 4, argv);
   if (t == nullptr) return nullptr;
   double* into = nullptr;
   size_t length = 0;
@@ -885,10 +888,8 @@ napi_value Take(napi_env env, napi_callback_info info) {
 
 /** finish(table): finalise the next open connections (FINISH_STEP at most, in order of first frame); returns the doubles waiting, -1 when none was left. */
 napi_value Finish(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr))) return nullptr;
-  Table* t = tableOf(env, argv[0]);
+  Table* t = callOn(env, info, 1, argv);
   if (t == nullptr) return nullptr;
   const bool more = t->finish(FINISH_STEP);
   return number(env, !more && t->out.empty() ? -1.0 : static_cast<double>(t->out.size()));
@@ -896,10 +897,8 @@ napi_value Finish(napi_env env, napi_callback_info info) {
 
 /** stats(table, into: Float64Array(6)): open, keepalive probes, zero-window probes, copies, first copy frame, oldest open frame. */
 napi_value Stats(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr))) return nullptr;
-  Table* t = tableOf(env, argv[0]);
+  Table* t = callOn(env, info, 3, argv);
   if (t == nullptr) return nullptr;
   double* into = nullptr;
   size_t length = 0;
@@ -909,7 +908,7 @@ napi_value Stats(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   bool withOldest = false;
-  if (argc >= 3) napi_get_value_bool(env, argv[2], &withOldest);
+  napi_get_value_bool(env, argv[2], &withOldest);  // false when not a boolean (missing arguments are undefined)
   into[0] = t->open;
   into[1] = t->keepaliveProbes;
   into[2] = t->zeroWindowProbes;

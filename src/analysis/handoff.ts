@@ -129,12 +129,7 @@ export class ConnectionBatch {
   add(c: Connection): void {
     const items = c.probes.total === 0 ? null : c.probes.items();
     const need = CONN_FIXED + directionLength(c.dirA) + directionLength(c.dirB) + (items === null ? 0 : 1 + items.length * PROBE);
-    if (this.length + need > this.buffer.length) {
-      const bigger = new Float64Array(Math.max(2 * this.buffer.length, this.length + need));
-      bigger.set(this.buffer.subarray(0, this.length));
-      this.buffer = bigger;
-    }
-    const o = this.buffer;
+    const o = this.room(need).buffer;
     let at = this.length;
     o[at] = c.ipVersion;
     o[at + 1] = c.a0;
@@ -183,9 +178,7 @@ export class ConnectionBatch {
         at += PROBE;
       }
     }
-    this.length = at;
-    this.count++;
-    if (c.firstFrame < this.firstFrame) this.firstFrame = c.firstFrame;
+    this.wrote(at - this.length, 1, c.firstFrame);
   }
 
   /** Room for `doubles` more doubles, written from `at` on (the C++ table writes there: native.ts). */
