@@ -129,28 +129,47 @@ export function renderAll(report, renderers) {
 }
 
 /**
- * The connection table alone over a capture given as bytes (as standard input): every finished
- * connection as handoff.ts writes it, in the order the table finished them, and how the input
- * ended. `lib` holds the analysis modules ({ Analysis, feed, ConnectionBatch }, from src or
- * dist); `native` picks the C++ table (native/table.cc) or flows.ts's (KEEPALIVE_NATIVE=0).
+ * The connection table alone (no report) over a capture: `input` is the bytes of one (read as
+ * standard input) or a list of paths. Returns every finished connection as handoff.ts writes it,
+ * in the order the table finished them, their count and probes, and how the input ended. `lib`
+ * holds the analysis modules ({ Analysis, feed, ConnectionBatch }, from src or dist); `native`
+ * picks the C++ table (native/table.cc) or flows.ts's (KEEPALIVE_NATIVE=0); with `asDoubles` the
+ * C++ table writes its connections straight into the batch, as it does for the report thread.
  */
-export async function tableDoubles(lib, bytes, native) {
+export async function tableDoubles(lib, input, native, asDoubles = false) {
   const before = process.env.KEEPALIVE_NATIVE;
   if (native) delete process.env.KEEPALIVE_NATIVE;
   else process.env.KEEPALIVE_NATIVE = '0';
   const batch = new lib.ConnectionBatch();
   let connections = 0;
-  const options = { probeList: false, stdin: (async function* () { yield bytes; })() };
-  const analysis = new lib.Analysis(options, undefined, (c) => {
-    batch.add(c);
-    connections++;
-  });
+  let probes = 0;
+  let zeroWindowProbes = 0;
+  const paths = Array.isArray(input) ? input : ['-'];
+  const options = { probeList: false, stdin: Array.isArray(input) ? undefined : (async function* () { yield input; })() };
+  const sink = {
+    room: (doubles) => batch.room(doubles),
+    wrote: (doubles, count, firstFrame) => {
+      batch.wrote(doubles, count, firstFrame);
+      connections += count;
+    },
+  };
+  const analysis = new lib.Analysis(
+    options,
+    undefined,
+    (c) => {
+      batch.add(c);
+      connections++;
+      probes += c.dirA.probes + c.dirB.probes;
+      zeroWindowProbes += c.dirA.zeroWindowProbes + c.dirB.zeroWindowProbes;
+    },
+    asDoubles ? sink : undefined,
+  );
   if (before === undefined) delete process.env.KEEPALIVE_NATIVE;
   else process.env.KEEPALIVE_NATIVE = before;
   let summary;
   let error;
   try {
-    const it = lib.feed(['-'], options, analysis);
+    const it = lib.feed(paths, options, analysis);
     for (;;) {
       const r = await it.next();
       if (r.done) {
@@ -162,7 +181,7 @@ export async function tableDoubles(lib, bytes, native) {
     error = String(err);
   }
   const { doubles, length } = batch.take();
-  return { native: analysis.native, doubles: doubles.slice(0, length), connections, summary, error };
+  return { native: analysis.native, doubles: doubles.slice(0, length), connections, probes, zeroWindowProbes, summary, error };
 }
 
 /** Where two tableDoubles results first differ (doubles compared with Object.is: NaN equals NaN), or null. */

@@ -20,60 +20,18 @@ interface TableRun {
   /** Every finished connection as handoff.ts writes it, in the order the table finished them. */
   doubles: Float64Array;
   connections: number;
-  /** Keepalive and zero-window probes of the finished connections. */
+  /** Keepalive and zero-window probes of the finished connections (not counted when written as doubles). */
   probes: number;
   zeroWindowProbes: number;
   summary?: unknown;
   error?: string;
 }
 
-/**
- * Run the table alone (no report) over the capture, the C++ one or flows.ts's; with `asDoubles`
- * the C++ table writes its connections straight into the batch, as it does for the report thread.
- */
-async function tableRun(paths: string[], native: boolean, asDoubles = false): Promise<TableRun> {
-  const before = process.env['KEEPALIVE_NATIVE'];
-  if (native) delete process.env['KEEPALIVE_NATIVE'];
-  else process.env['KEEPALIVE_NATIVE'] = '0';
-  const batch = new ConnectionBatch();
-  let connections = 0;
-  let probes = 0;
-  let zeroWindowProbes = 0;
-  const options = { probeList: false };
-  const analysis = new Analysis<never>(
-    options,
-    undefined,
-    (c) => {
-      batch.add(c);
-      connections++;
-      probes += c.dirA.probes + c.dirB.probes;
-      zeroWindowProbes += c.dirA.zeroWindowProbes + c.dirB.zeroWindowProbes;
-    },
-    asDoubles
-      ? {
-          room: (doubles) => batch.room(doubles),
-          wrote: (doubles, count, firstFrame) => {
-            batch.wrote(doubles, count, firstFrame);
-            connections += count;
-          },
-        }
-      : undefined,
-  );
-  if (before === undefined) delete process.env['KEEPALIVE_NATIVE'];
-  else process.env['KEEPALIVE_NATIVE'] = before;
-  const it = feed(paths, options, analysis);
-  const done = (extra: Partial<TableRun>): TableRun => {
-    const { doubles, length } = batch.take();
-    return { native: analysis.native, doubles: doubles.slice(0, length), connections, probes, zeroWindowProbes, ...extra };
-  };
-  try {
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return done({ summary: r.value.summary });
-    }
-  } catch (err) {
-    return done({ error: String(err) });
-  }
+const lib = { Analysis, feed, ConnectionBatch };
+
+/** The table alone over the capture files (fuzz-lib's tableDoubles). */
+function tableRun(paths: string[], native: boolean, asDoubles = false): Promise<TableRun> {
+  return tableDoubles(lib, paths, native, asDoubles) as Promise<TableRun>;
 }
 
 function captures(dir: string): string[] {
@@ -141,7 +99,6 @@ describe('the C++ connection table', () => {
   it('3,000 fuzzed mutants of the fixtures: the same connections, or the same error at the same byte', async () => {
     const inputs = captures(FIXTURES).filter((f) => !f.endsWith('.gz')).map((f) => ({ name: f, bytes: readFileSync(f) }));
     const rnd = prng(20261202);
-    const lib = { Analysis, feed, ConnectionBatch };
     const outcomes = { same: 0, errors: 0, connections: 0 };
     const differences: string[] = [];
     for (let i = 0; i < 3000; i++) {
