@@ -291,11 +291,13 @@ describe.skipIf(!hasScript)('on a terminal', () => {
   });
 
   it('shows a progress bar on standard error while reading, and erases it', () => {
-    // A few megabytes: the dead capture's records over and over.
+    // About 19 MB, the dead capture's records over and over: long enough to read (about half a
+    // second) that the bar is drawn while the file is open, not only before it is (3.7 MB took
+    // 0.2 s here, and the one draw before the 200 ms poll could find the file not yet open).
     const src = readFileSync(DEAD);
     const records = src.subarray(24);
     const big = join(dir, 'big.pcap');
-    writeFileSync(big, Buffer.concat([src.subarray(0, 24), ...Array.from({ length: 4000 }, () => records)]));
+    writeFileSync(big, Buffer.concat([src.subarray(0, 24), ...Array.from({ length: 20000 }, () => records)]));
     const out = join(dir, 'big.txt');
     const screen = onTerminal(['analyze', big, '-o', out], { KEEPALIVE_PROGRESS_DELAY_MS: '0' });
     expect(screen).toMatch(/reading \[[#.]+\] +\d+%/);
