@@ -133,12 +133,15 @@ export function renderAll(report, renderers) {
  * standard input) or a list of paths. Returns every finished connection as handoff.ts writes it,
  * in the order the table finished them, their count and probes, and how the input ended. `lib`
  * holds the analysis modules ({ Analysis, feed, ConnectionBatch }, from src or dist); `native`
- * picks the C++ table (native/table.cc) or flows.ts's (KEEPALIVE_NATIVE=0); with `asDoubles` the
- * C++ table writes its connections straight into the batch, as it does for the report thread.
+ * picks the C++ table (native/table.cc), which reads classic pcap itself, or flows.ts's
+ * (KEEPALIVE_NATIVE=0); 'table' the C++ table fed by the JavaScript reader and decoder
+ * (KEEPALIVE_NATIVE=table). With `asDoubles` the C++ table writes its connections straight into
+ * the batch, as it does for the report thread. `nativeFrames` counts the frames C++ read.
  */
 export async function tableDoubles(lib, input, native, asDoubles = false) {
   const before = process.env.KEEPALIVE_NATIVE;
-  if (native) delete process.env.KEEPALIVE_NATIVE;
+  if (native === 'table') process.env.KEEPALIVE_NATIVE = 'table';
+  else if (native) delete process.env.KEEPALIVE_NATIVE;
   else process.env.KEEPALIVE_NATIVE = '0';
   const batch = new lib.ConnectionBatch();
   let connections = 0;
@@ -181,7 +184,7 @@ export async function tableDoubles(lib, input, native, asDoubles = false) {
     error = String(err);
   }
   const { doubles, length } = batch.take();
-  return { native: analysis.native, doubles: doubles.slice(0, length), connections, probes, zeroWindowProbes, summary, error };
+  return { native: analysis.native, nativeFrames: analysis.nativeFrames, doubles: doubles.slice(0, length), connections, probes, zeroWindowProbes, summary, error };
 }
 
 /** Where two tableDoubles results first differ (doubles compared with Object.is: NaN equals NaN), or null. */

@@ -6,6 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Analysis, feed } from '../src/analysis/analyze.js';
 import { ConnectionBatch } from '../src/analysis/handoff.js';
@@ -32,6 +33,12 @@ const lib = { Analysis, feed, ConnectionBatch };
 /** The table alone over the capture files (fuzz-lib's tableDoubles). */
 function tableRun(paths: string[], native: boolean, asDoubles = false): Promise<TableRun> {
   return tableDoubles(lib, paths, native, asDoubles) as Promise<TableRun>;
+}
+
+/** Does the file (once gunzipped) start with a classic pcap magic (either resolution, either byte order)? */
+function isClassicPcap(file: string): boolean {
+  const bytes = file.endsWith('.gz') ? gunzipSync(readFileSync(file)) : readFileSync(file);
+  return bytes.length >= 4 && [0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1].includes(bytes.readUInt32LE(0));
 }
 
 function captures(dir: string): string[] {
@@ -62,6 +69,30 @@ describe('the C++ connection table', () => {
     // Written as doubles straight into the batch (the report thread's path): the same doubles.
     const raw = await tableRun([file], true, true);
     expect(firstDifference({ ...raw, probes: cc.probes, zeroWindowProbes: cc.zeroWindowProbes }, js)).toBeNull();
+    // The C++ table fed by the JavaScript reader and decoder (KEEPALIVE_NATIVE=table): the same again.
+    const fed = await tableRun([file], 'table');
+    expect(fed.native).toBe(true);
+    expect(fed.nativeFrames).toBe(0);
+    expect(firstDifference(fed, js)).toBeNull();
+    // Only classic pcap (gzip'd or not) is read by C++ itself.
+    if (!isClassicPcap(file)) expect(cc.nativeFrames).toBe(0);
+  });
+
+  it('reads the classic pcap fixtures itself, all but the first frame of each read and what the JavaScript reader has a word about', async () => {
+    const classic = files.filter(isClassicPcap);
+    expect(classic.length).toBeGreaterThan(10);
+    let packets = 0;
+    let nativeFrames = 0;
+    for (const f of classic) {
+      const r = await tableRun([f], true);
+      // A file that ends in an error has no summary: its frames before the error were read all the same.
+      if (r.summary === undefined) continue;
+      const n = (r.summary as { packets: number }).packets;
+      expect(r.nativeFrames).toBeLessThanOrEqual(n);
+      packets += n;
+      nativeFrames += r.nativeFrames;
+    }
+    expect(nativeFrames).toBeGreaterThan(0.9 * packets);
   });
 
   it('the recorded fixtures hold what the comparison needs to mean something', async () => {
@@ -83,6 +114,8 @@ describe('the C++ connection table', () => {
     expect(cc.native).toBe(true);
     expect(cc.connections).toBe(3000);
     expect(firstDifference(cc, js)).toBeNull();
+    expect(cc.nativeFrames).toBeGreaterThan(59_000);
+    expect(firstDifference(await tableRun([file], 'table'), js)).toBeNull();
     const raw = await tableRun([file], true, true);
     expect(raw.connections).toBe(3000);
     expect(Array.from(raw.doubles)).toEqual(Array.from(js.doubles));
@@ -93,13 +126,14 @@ describe('the C++ connection table', () => {
     expect(one.stdout.split('\r\n')).toHaveLength(3002);
     expect(csv({}).stdout).toBe(one.stdout);
     expect(csv({}, '--jobs', '2').stdout).toBe(one.stdout);
+    expect(csv({ KEEPALIVE_NATIVE: 'table' }).stdout).toBe(one.stdout);
     expect(csv({}, '--port', '443').stdout).toBe(csv({ KEEPALIVE_NATIVE: '0' }, '--port', '443').stdout);
   }, 120_000);
 
   it('3,000 fuzzed mutants of the fixtures: the same connections, or the same error at the same byte', async () => {
     const inputs = captures(FIXTURES).filter((f) => !f.endsWith('.gz')).map((f) => ({ name: f, bytes: readFileSync(f) }));
     const rnd = prng(20261202);
-    const outcomes = { same: 0, errors: 0, connections: 0 };
+    const outcomes = { same: 0, errors: 0, connections: 0, nativeFrames: 0 };
     const differences: string[] = [];
     for (let i = 0; i < 3000; i++) {
       const input = inputs[rnd.int(inputs.length)]!;
@@ -110,6 +144,12 @@ describe('the C++ connection table', () => {
       const d = firstDifference(cc, js);
       if (d !== null) differences.push(`${input.name} ${m.name}: ${d}`);
       else outcomes.same++;
+      outcomes.nativeFrames += cc.nativeFrames;
+      // One in four also through the C++ table fed by the JavaScript decoder.
+      if (i % 4 === 0) {
+        const fed = firstDifference(await tableDoubles(lib, m.bytes, 'table'), js);
+        if (fed !== null) differences.push(`${input.name} ${m.name} (KEEPALIVE_NATIVE=table): ${fed}`);
+      }
       if (js.error !== undefined) outcomes.errors++;
       outcomes.connections += js.connections;
     }
@@ -117,5 +157,7 @@ describe('the C++ connection table', () => {
     // The mutants reach the table (connections) and the readers (errors).
     expect(outcomes.connections).toBeGreaterThan(3000);
     expect(outcomes.errors).toBeGreaterThan(300);
+    // And C++ read the bytes of many of them itself.
+    expect(outcomes.nativeFrames).toBeGreaterThan(10_000);
   }, 300_000);
 });

@@ -5,11 +5,14 @@
  * from capture files.
  */
 import { openCapture, readFrames, type CaptureFile } from '../capture/open.js';
+import { MAX_FRAME_BYTES } from '../capture/errors.js';
+import { PcapReader } from '../capture/pcap.js';
+import { isKnownLinkType } from '../decode/link.js';
 import type { Frame } from '../capture/frame.js';
 import { DECODED_TCP, decodeFrame, UNKNOWN_LINK_TYPE } from '../decode/decode.js';
 import { Segment } from '../decode/segment.js';
 import { Tracker, type Connection } from './flows.js';
-import { NativeTracker, nativeTable, type DoublesSink } from './native.js';
+import { NativeTracker, nativeTable, PCAP, type DoublesSink } from './native.js';
 import type { ConnectionReport, Finding, KeepaliveEvent, Report, Summary } from './model.js';
 import { DEFAULT_MIDDLEBOX_TIMEOUT, FindingTally, type LintOptions } from './lint.js';
 import { connectionReport, isoTime } from './timeline.js';
@@ -107,7 +110,11 @@ export interface StageTotals {
 export class Analysis<T = ConnectionReport> {
   packets = 0;
   tcpSegments = 0;
+  /** Frames the C++ table read from the capture bytes itself (bulkReader). */
+  nativeFrames = 0;
   private readonly seg = new Segment();
+  /** May the C++ table read the capture bytes itself (not with KEEPALIVE_NATIVE=table)? */
+  private readonly readsNative: boolean;
   /** The connection table: in C++ when it is built and nothing needs probe records or events (native.ts). */
   private readonly tracker: Tracker | NativeTracker;
   private readonly stage: ReportStage<T>;
@@ -130,6 +137,7 @@ export class Analysis<T = ConnectionReport> {
     const stage = this.stage;
     const onConnection = handOff ?? ((c: Connection): void => stage.add(c));
     const addon = !probeList && options.onEvent === undefined ? nativeTable() : null;
+    this.readsNative = process.env['KEEPALIVE_NATIVE'] !== 'table';
     this.tracker = addon !== null ? new NativeTracker(addon, onConnection, handOff !== undefined ? handOffDoubles : undefined) : new Tracker({ onConnection, onEvent: options.onEvent, keepProbes: probeList });
   }
 
@@ -160,6 +168,46 @@ export class Analysis<T = ConnectionReport> {
     } else if (r === UNKNOWN_LINK_TYPE) {
       this.unknownLinks.set(frame.linkType, (this.unknownLinks.get(frame.linkType) ?? 0) + 1);
     }
+  }
+
+  /**
+   * For readFrames: where the C++ table can read the file's records itself (classic pcap of a
+   * link type decode.ts knows), a function that takes the records buffered after the frame
+   * just given, as `frame` would take them one by one, and returns the last frame number used;
+   * otherwise undefined. KEEPALIVE_NATIVE=table keeps the reading in JavaScript.
+   */
+  bulkReader(file: CaptureFile): ((frameNumber: number) => number) | undefined {
+    const tracker = this.tracker;
+    const reader = file.reader;
+    if (!(tracker instanceof NativeTracker) || !tracker.readsPcap || !(reader instanceof PcapReader) || !isKnownLinkType(reader.linkType)) return undefined;
+    if (!this.readsNative) return undefined;
+    const p = tracker.pcapParams;
+    p[PCAP.littleEndian] = reader.littleEndian ? 1 : 0;
+    p[PCAP.nanosecond] = reader.nanosecond ? 1 : 0;
+    p[PCAP.linkType] = reader.linkType;
+    p[PCAP.snaplen] = reader.snaplen;
+    p[PCAP.maxFrame] = MAX_FRAME_BYTES;
+    const input = file.input;
+    return (frameNumber) => {
+      p[PCAP.snaplenSaid] = reader.warnedSnaplen ? 1 : 0;
+      p[PCAP.frameNumber] = frameNumber;
+      p[PCAP.start] = input.start;
+      p[PCAP.firstSec] = this.firstSec;
+      p[PCAP.firstNsec] = this.firstNsec;
+      tracker.readPcap(input.buf, input.end);
+      const frames = p[PCAP.frames]!;
+      if (frames === 0) return frameNumber;
+      input.start = p[PCAP.start]!;
+      file.framesRead += frames;
+      this.nativeFrames += frames;
+      this.packets += frames;
+      this.tcpSegments += p[PCAP.segments]!;
+      this.firstSec = p[PCAP.firstSec]!;
+      this.firstNsec = p[PCAP.firstNsec]!;
+      this.lastSec = p[PCAP.lastSec]!;
+      this.lastNsec = p[PCAP.lastNsec]!;
+      return p[PCAP.frameNumber]!;
+    };
   }
 
   /** What was kept of the connections finished since the last call (selected ones only). */
@@ -242,7 +290,8 @@ export async function* feed<T>(
   try {
     for (const p of paths) files.push(await openCapture(p, options.stdin));
     try {
-      for await (const _ of readFrames(files, (frame, frameNumber) => analysis.frame(frame, frameNumber))) yield analysis.drain();
+      const bulk = files.length === 1 ? analysis.bulkReader(files[0]!) : undefined;
+      for await (const _ of readFrames(files, (frame, frameNumber) => analysis.frame(frame, frameNumber), bulk)) yield analysis.drain();
     } catch (err) {
       // A capture error: the frames before it were analysed, and what they finished was handed on.
       analysis.settle();

@@ -4,8 +4,11 @@
  * table as flows.ts's Tracker, step for step, in about 110 ns a packet on the 2 M bench instead
  * of about 290 ns (no report, one thread, this project's machine); segments go to it in
  * batches of doubles, and finished connections come back in handoff.ts's layout, read into a
- * reused Connection. Where the addon is not built (no compiler when installing) or
- * KEEPALIVE_NATIVE=0 is set, the analysis uses Tracker, with the same output.
+ * reused Connection. From a classic pcap file, it reads and decodes the records itself
+ * (readPcap: Analysis.bulkReader hands it the bytes read), but for those PcapReader has a word
+ * about. Where the addon is not built (no compiler when installing) or KEEPALIVE_NATIVE=0 is
+ * set, the analysis uses Tracker, with the same output; KEEPALIVE_NATIVE=table keeps the
+ * reading and decoding in JavaScript.
  */
 import { createRequire } from 'node:module';
 import { readOptions } from '../decode/tcp.js';
@@ -15,14 +18,36 @@ import { readConnection } from './handoff.js';
 
 /** Doubles per segment in a batch (native/table.cc reads them in this order). */
 export const SEGMENT_STRIDE = 22;
+/** readPcap's parameters and results (native/table.cc P_*), by index. */
+export const PCAP = {
+  littleEndian: 0,
+  nanosecond: 1,
+  linkType: 2,
+  snaplen: 3,
+  snaplenSaid: 4,
+  maxFrame: 5,
+  frameNumber: 6,
+  start: 7,
+  frames: 8,
+  segments: 9,
+  firstSec: 10,
+  firstNsec: 11,
+  lastSec: 12,
+  lastNsec: 13,
+  waiting: 14,
+} as const;
+const PCAP_PARAMS = 15;
+
 /** Segments fed to the table per call. */
 const BATCH = 4096;
 
 interface Addon {
-  layout: { segmentStride: number };
+  layout: { segmentStride: number; pcapParams?: number };
   create(): object;
   add(table: object, segments: Float64Array, count: number): number;
   take(table: object, into: Float64Array, at: number, info: Float64Array): void;
+  /** Reads classic pcap records into the table (see NativeTracker.readPcap); absent from an addon built before it. */
+  readPcap?(table: object, bytes: Uint8Array, end: number, params: Float64Array): void;
   /** Finalises the next few open connections: the doubles they take, -1 once none is left. */
   finish(table: object): number;
   stats(table: object, into: Float64Array, oldest: boolean): void;
@@ -122,6 +147,25 @@ export class NativeTracker {
       if (waiting < 0) return;
       this.deliver(waiting);
     }
+  }
+
+  /** Can the table read classic pcap records itself (readPcap)? */
+  get readsPcap(): boolean {
+    return this.addon.readPcap !== undefined && this.addon.layout.pcapParams === PCAP_PARAMS;
+  }
+
+  /** Parameters for readPcap, reused. */
+  readonly pcapParams = new Float64Array(PCAP_PARAMS);
+
+  /**
+   * The records of bytes[pcapParams[PCAP.start], end) that PcapReader.next would take without a
+   * word, read, decoded (decode.ts's rules) and fed to the table in C++, in order after the
+   * segments batched so far; pcapParams says how far it went and what it took.
+   */
+  readPcap(bytes: Uint8Array, end: number): void {
+    this.flush();
+    this.addon.readPcap!(this.table, bytes, end, this.pcapParams);
+    this.deliver(this.pcapParams[PCAP.waiting]!);
   }
 
   oldestOpenFrame(): number {

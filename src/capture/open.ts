@@ -122,6 +122,11 @@ export async function openCapture(path: string, stdin?: AsyncIterable<Buffer>): 
 export async function* readFrames(
   files: readonly CaptureFile[],
   onFrame: (frame: Frame, frameNumber: number) => void,
+  /**
+   * With one file: takes the frames buffered after the one just given as onFrame would, and
+   * returns the last frame number it used (Analysis.bulkReader: the C++ table reads them).
+   */
+  bulk?: (frameNumber: number) => number,
 ): AsyncGenerator<void, number> {
   const heads = files.map(() => newFrame());
   const live = files.map(() => false);
@@ -142,6 +147,7 @@ export async function* readFrames(
     let more = live[0]!;
     while (more) {
       onFrame(head, ++frameNumber);
+      if (bulk !== undefined) frameNumber = bulk(frameNumber);
       if (file.next(head)) continue;
       yield;
       more = await advance(0);

@@ -32,7 +32,8 @@ export class PcapReader implements FrameReader {
   inside = 'a record header';
   readonly warnings: string[] = [];
   private readonly views = new ViewCache();
-  private warnedSnaplen = false;
+  /** Was a record longer than the snaplen met (and said, once)? */
+  warnedSnaplen = false;
 
   /** `input` must hold the 24-byte file header (see `headerBytes`). */
   constructor(readonly input: ByteInput) {
