@@ -134,13 +134,14 @@ export function renderAll(report, renderers) {
  * in the order the table finished them, their count and probes, and how the input ended. `lib`
  * holds the analysis modules ({ Analysis, feed, ConnectionBatch }, from src or dist); `native`
  * picks the C++ table (native/table.cc), which reads classic pcap itself, or flows.ts's
- * (KEEPALIVE_NATIVE=0); 'table' the C++ table fed by the JavaScript reader and decoder
- * (KEEPALIVE_NATIVE=table). With `asDoubles` the C++ table writes its connections straight into
+ * (KEEPALIVE_NATIVE=0); a string sets KEEPALIVE_NATIVE for the run: 'table' the C++ table fed
+ * by the JavaScript reader and decoder, 'read' C++ reading on this thread only, 'map' C++
+ * reading a mapped file on its own thread whatever the file's size (in 4 KiB windows). With `asDoubles` the C++ table writes its connections straight into
  * the batch, as it does for the report thread. `nativeFrames` counts the frames C++ read.
  */
 export async function tableDoubles(lib, input, native, asDoubles = false) {
   const before = process.env.KEEPALIVE_NATIVE;
-  if (native === 'table') process.env.KEEPALIVE_NATIVE = 'table';
+  if (typeof native === 'string') process.env.KEEPALIVE_NATIVE = native;
   else if (native) delete process.env.KEEPALIVE_NATIVE;
   else process.env.KEEPALIVE_NATIVE = '0';
   const batch = new lib.ConnectionBatch();

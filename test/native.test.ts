@@ -4,7 +4,7 @@
 // fuzzed mutants; and the CSV the command line writes, byte for byte. The C++ table is a
 // second implementation of the same rules, so it may never say anything the first does not.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -31,7 +31,7 @@ interface TableRun {
 const lib = { Analysis, feed, ConnectionBatch };
 
 /** The table alone over the capture files (fuzz-lib's tableDoubles). */
-function tableRun(paths: string[], native: boolean, asDoubles = false): Promise<TableRun> {
+function tableRun(paths: string[], native: boolean | 'table' | 'read' | 'map', asDoubles = false): Promise<TableRun> {
   return tableDoubles(lib, paths, native, asDoubles) as Promise<TableRun>;
 }
 
@@ -76,6 +76,13 @@ describe('the C++ connection table', () => {
     expect(firstDifference(fed, js)).toBeNull();
     // Only classic pcap (gzip'd or not) is read by C++ itself.
     if (!isClassicPcap(file)) expect(cc.nativeFrames).toBe(0);
+    // Mapped and read on a thread of the table's own, in windows of 4 KiB (records cross their
+    // ends), and on this thread only: the same again.
+    const map = await tableRun([file], 'map');
+    expect(firstDifference(map, js)).toBeNull();
+    expect(map.nativeFrames).toBe(cc.nativeFrames);
+    expect(firstDifference(await tableRun([file], 'map', true), js)).toBeNull();
+    expect(firstDifference(await tableRun([file], 'read'), js)).toBeNull();
   });
 
   it('reads the classic pcap fixtures itself, all but the first frame of each read and what the JavaScript reader has a word about', async () => {
@@ -116,6 +123,8 @@ describe('the C++ connection table', () => {
     expect(firstDifference(cc, js)).toBeNull();
     expect(cc.nativeFrames).toBeGreaterThan(59_000);
     expect(firstDifference(await tableRun([file], 'table'), js)).toBeNull();
+    expect(firstDifference(await tableRun([file], 'map'), js)).toBeNull();
+    expect(firstDifference(await tableRun([file], 'read'), js)).toBeNull();
     const raw = await tableRun([file], true, true);
     expect(raw.connections).toBe(3000);
     expect(Array.from(raw.doubles)).toEqual(Array.from(js.doubles));
@@ -127,13 +136,17 @@ describe('the C++ connection table', () => {
     expect(csv({}).stdout).toBe(one.stdout);
     expect(csv({}, '--jobs', '2').stdout).toBe(one.stdout);
     expect(csv({ KEEPALIVE_NATIVE: 'table' }).stdout).toBe(one.stdout);
+    expect(csv({ KEEPALIVE_NATIVE: 'read' }).stdout).toBe(one.stdout);
+    expect(csv({ KEEPALIVE_NATIVE: 'map' }).stdout).toBe(one.stdout);
+    expect(csv({ KEEPALIVE_NATIVE: 'map' }, '--jobs', '2').stdout).toBe(one.stdout);
     expect(csv({}, '--port', '443').stdout).toBe(csv({ KEEPALIVE_NATIVE: '0' }, '--port', '443').stdout);
   }, 120_000);
 
   it('3,000 fuzzed mutants of the fixtures: the same connections, or the same error at the same byte', async () => {
     const inputs = captures(FIXTURES).filter((f) => !f.endsWith('.gz')).map((f) => ({ name: f, bytes: readFileSync(f) }));
     const rnd = prng(20261202);
-    const outcomes = { same: 0, errors: 0, connections: 0, nativeFrames: 0 };
+    const outcomes = { same: 0, errors: 0, connections: 0, nativeFrames: 0, mappedFrames: 0 };
+    const dir = tempDir();
     const differences: string[] = [];
     for (let i = 0; i < 3000; i++) {
       const input = inputs[rnd.int(inputs.length)]!;
@@ -145,10 +158,19 @@ describe('the C++ connection table', () => {
       if (d !== null) differences.push(`${input.name} ${m.name}: ${d}`);
       else outcomes.same++;
       outcomes.nativeFrames += cc.nativeFrames;
-      // One in four also through the C++ table fed by the JavaScript decoder.
+      // One in four also through the C++ table fed by the JavaScript decoder, one in ten from a
+      // file, mapped and read on the table's own thread (standard input is never mapped).
       if (i % 4 === 0) {
         const fed = firstDifference(await tableDoubles(lib, m.bytes, 'table'), js);
         if (fed !== null) differences.push(`${input.name} ${m.name} (KEEPALIVE_NATIVE=table): ${fed}`);
+      }
+      if (i % 10 === 0) {
+        const path = join(dir, 'mutant.pcap');
+        writeFileSync(path, m.bytes);
+        const [fromFile, mapped] = [await tableDoubles(lib, [path], false), await tableDoubles(lib, [path], 'map')];
+        const d2 = firstDifference(mapped, fromFile);
+        if (d2 !== null) differences.push(`${input.name} ${m.name} (KEEPALIVE_NATIVE=map): ${d2}`);
+        outcomes.mappedFrames += mapped.nativeFrames;
       }
       if (js.error !== undefined) outcomes.errors++;
       outcomes.connections += js.connections;
@@ -159,5 +181,6 @@ describe('the C++ connection table', () => {
     expect(outcomes.errors).toBeGreaterThan(300);
     // And C++ read the bytes of many of them itself.
     expect(outcomes.nativeFrames).toBeGreaterThan(10_000);
+    expect(outcomes.mappedFrames).toBeGreaterThan(1_000);
   }, 300_000);
 });

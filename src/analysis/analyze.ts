@@ -7,6 +7,7 @@
 import { openCapture, readFrames, type CaptureFile } from '../capture/open.js';
 import { MAX_FRAME_BYTES } from '../capture/errors.js';
 import { PcapReader } from '../capture/pcap.js';
+import { FileInput } from '../capture/input.js';
 import { isKnownLinkType } from '../decode/link.js';
 import type { Frame } from '../capture/frame.js';
 import { DECODED_TCP, decodeFrame, UNKNOWN_LINK_TYPE } from '../decode/decode.js';
@@ -115,6 +116,8 @@ export class Analysis<T = ConnectionReport> {
   private readonly seg = new Segment();
   /** May the C++ table read the capture bytes itself (not with KEEPALIVE_NATIVE=table)? */
   private readonly readsNative: boolean;
+  /** KEEPALIVE_NATIVE when this analysis was made (0, table, read, map: docs/cli.md). */
+  private readonly nativeMode: string | undefined;
   /** The connection table: in C++ when it is built and nothing needs probe records or events (native.ts). */
   private readonly tracker: Tracker | NativeTracker;
   private readonly stage: ReportStage<T>;
@@ -137,7 +140,8 @@ export class Analysis<T = ConnectionReport> {
     const stage = this.stage;
     const onConnection = handOff ?? ((c: Connection): void => stage.add(c));
     const addon = !probeList && options.onEvent === undefined ? nativeTable() : null;
-    this.readsNative = process.env['KEEPALIVE_NATIVE'] !== 'table';
+    this.nativeMode = process.env['KEEPALIVE_NATIVE'];
+    this.readsNative = this.nativeMode !== 'table';
     this.tracker = addon !== null ? new NativeTracker(addon, onConnection, handOff !== undefined ? handOffDoubles : undefined) : new Tracker({ onConnection, onEvent: options.onEvent, keepProbes: probeList });
   }
 
@@ -210,6 +214,80 @@ export class Analysis<T = ConnectionReport> {
     };
   }
 
+  /**
+   * For readFrames: where the C++ table can map the file and read it on a thread of libuv's
+   * pool (a plain classic pcap file of MAPPED_MIN_BYTES or more, of a link type decode.ts
+   * knows), a function that takes the frames after the one just given, a window of the file at a
+   * time: while the next window is read there, the connections the last one finished are
+   * reported here. It resolves `done` when the JavaScript reader must go on (at the end of the
+   * file, or at a record it has a word about), from where the C++ reading stopped. Otherwise
+   * undefined. KEEPALIVE_NATIVE=read reads in C++ on this thread (bulkReader); =map maps any
+   * size, in windows of 4 KiB (for the tests: records cross window ends).
+   */
+  mappedReader(file: CaptureFile): ((frameNumber: number) => Promise<{ frameNumber: number; done: boolean }>) | undefined {
+    const tracker = this.tracker;
+    const input = file.input;
+    const mode = this.nativeMode;
+    if (mode === 'read' || !(tracker instanceof NativeTracker) || !tracker.mapsFiles || !(input instanceof FileInput)) return undefined;
+    const bulk = this.bulkReader(file);
+    if (bulk === undefined) return undefined;
+    const window = mode === 'map' ? 4096 : MAPPED_WINDOW_BYTES;
+    if (mode !== 'map' && input.size - input.position < MAPPED_MIN_BYTES) return undefined;
+    const p = tracker.pcapParams;
+    let mapped = 0;
+    const take = (): number => {
+      const frames = p[PCAP.frames]!;
+      file.framesRead += frames;
+      this.nativeFrames += frames;
+      this.packets += frames;
+      this.tcpSegments += p[PCAP.segments]!;
+      if (frames > 0) {
+        this.firstSec = p[PCAP.firstSec]!;
+        this.firstNsec = p[PCAP.firstNsec]!;
+        this.lastSec = p[PCAP.lastSec]!;
+        this.lastNsec = p[PCAP.lastNsec]!;
+      }
+      return p[PCAP.frameNumber]!;
+    };
+    return async (frameNumber) => {
+      if (!this.mapping) {
+        // Begin, or begin again after a record the JavaScript reader took.
+        const fd = await input.hold();
+        if (mapped === 0) mapped = tracker.mapFile(fd);
+        // Not to be mapped after all: read in C++ on this thread, as bulkReader does.
+        if (mapped < 0) return { frameNumber: bulk(frameNumber), done: true };
+        p[PCAP.snaplenSaid] = (file.reader as PcapReader).warnedSnaplen ? 1 : 0;
+        p[PCAP.frameNumber] = frameNumber;
+        p[PCAP.start] = input.position;
+        p[PCAP.firstSec] = this.firstSec;
+        p[PCAP.firstNsec] = this.firstNsec;
+        tracker.startMapped(window);
+        this.mapping = true;
+      }
+      // The thread reads on while these connections are reported.
+      const connections = await tracker.nextWindow();
+      const last = take();
+      tracker.report(connections);
+      if (p[PCAP.goOn] === 1) return { frameNumber: last, done: false };
+      tracker.mappedDone();
+      this.mapping = false;
+      input.resume(p[PCAP.start]!);
+      return { frameNumber: last, done: true };
+    };
+  }
+
+  /** Is a thread of the C++ table reading the mapped file (mappedReader)? */
+  private mapping = false;
+
+  /** Stop a thread still reading (the capture failed meanwhile) and let the mapping go; before the files are closed. */
+  quiesce(): void {
+    if (this.tracker instanceof NativeTracker) {
+      if (this.mapping) this.tracker.mappedDone();
+      this.mapping = false;
+      this.tracker.unmap();
+    }
+  }
+
   /** What was kept of the connections finished since the last call (selected ones only). */
   drain(): T[] {
     this.settle();
@@ -274,6 +352,11 @@ export class Analysis<T = ConnectionReport> {
   }
 }
 
+/** Files whose unread part is this big are read by the C++ table on another thread (Analysis.mappedReader)... */
+export const MAPPED_MIN_BYTES = 16 << 20;
+/** ...this many bytes at a time. */
+export const MAPPED_WINDOW_BYTES = 8 << 20;
+
 /**
  * Open the captures and feed them to `analysis`, yielding whenever the reader waits for bytes
  * (connections may have been finalised meanwhile); returns the summary, every connection
@@ -290,8 +373,10 @@ export async function* feed<T>(
   try {
     for (const p of paths) files.push(await openCapture(p, options.stdin));
     try {
-      const bulk = files.length === 1 ? analysis.bulkReader(files[0]!) : undefined;
-      for await (const _ of readFrames(files, (frame, frameNumber) => analysis.frame(frame, frameNumber), bulk)) yield analysis.drain();
+      const one = files.length === 1 ? files[0]! : undefined;
+      const mapped = one !== undefined ? analysis.mappedReader(one) : undefined;
+      const bulk = one !== undefined ? analysis.bulkReader(one) : undefined;
+      for await (const _ of readFrames(files, (frame, frameNumber) => analysis.frame(frame, frameNumber), bulk, mapped)) yield analysis.drain();
     } catch (err) {
       // A capture error: the frames before it were analysed, and what they finished was handed on.
       analysis.settle();
@@ -309,6 +394,7 @@ export async function* feed<T>(
       t,
     );
   } finally {
+    analysis.quiesce();
     await Promise.all(files.map((f) => f.input.close()));
   }
 }

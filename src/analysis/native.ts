@@ -35,8 +35,12 @@ export const PCAP = {
   lastSec: 12,
   lastNsec: 13,
   waiting: 14,
+  /** readMapped: 1 when the window ended inside a record (the next window takes it), 0 when the JavaScript reader goes on from `start`. */
+  goOn: 15,
+  /** readMapped: the table's stats as of the window's end (6 doubles, as `stats`). */
+  stats: 16,
 } as const;
-const PCAP_PARAMS = 15;
+const PCAP_PARAMS = 22;
 
 /** Segments fed to the table per call. */
 const BATCH = 4096;
@@ -48,6 +52,16 @@ interface Addon {
   take(table: object, into: Float64Array, at: number, info: Float64Array): void;
   /** Reads classic pcap records into the table (see NativeTracker.readPcap); absent from an addon built before it. */
   readPcap?(table: object, bytes: Uint8Array, end: number, params: Float64Array): void;
+  /** Maps the regular file open on `fd` for readMapped: its size, -1 when it cannot be mapped. */
+  mapFile?(table: object, fd: number): number;
+  unmap?(table: object): void;
+  /** Reads the mapped file on a thread of its own, `window` bytes at a time, calling `wake` here as each is queued; the table is off limits until stopMapped. */
+  startMapped?(table: object, params: Float64Array, window: number, wake: () => void): void;
+  /** The oldest window queued becomes the current one (its parameters into `params`): its doubles, or -1 when none is queued. */
+  nextWindow?(table: object, params: Float64Array): number;
+  /** The current window's connections into `into` from `at` (as take). */
+  takeWindow?(table: object, into: Float64Array, at: number, info: Float64Array): void;
+  stopMapped?(table: object): void;
   /** Finalises the next few open connections: the doubles they take, -1 once none is left. */
   finish(table: object): number;
   stats(table: object, into: Float64Array, oldest: boolean): void;
@@ -154,8 +168,80 @@ export class NativeTracker {
     return this.addon.readPcap !== undefined && this.addon.layout.pcapParams === PCAP_PARAMS;
   }
 
-  /** Parameters for readPcap, reused. */
+  /** Parameters for readPcap and readMapped, reused. */
   readonly pcapParams = new Float64Array(PCAP_PARAMS);
+  /** The stats as of the end of the last window taken, while a thread reads the mapped file (the table is off limits). */
+  private mappedStats: Float64Array | null = null;
+  /** Resolves the wait for the next window (startMapped's wake). */
+  private waiter: (() => void) | null = null;
+
+  /** Can the table map a file and read it on a thread of its own (startMapped)? */
+  get mapsFiles(): boolean {
+    return this.readsPcap && this.addon.startMapped !== undefined && this.addon.mapFile !== undefined;
+  }
+
+  /** Map the file open on `fd`: its size, or -1 when it cannot be mapped. */
+  mapFile(fd: number): number {
+    return this.addon.mapFile!(this.table, fd);
+  }
+
+  /**
+   * Read the mapped file from pcapParams[PCAP.start] on, `window` bytes at a time, on a thread
+   * of its own (nextWindow takes what each window did). Until mappedDone, the counts and the
+   * oldest open frame are those of the end of the last window taken.
+   */
+  startMapped(window: number): void {
+    this.flush();
+    this.mappedStats = new Float64Array(6).fill(Number.NaN);
+    this.addon.startMapped!(this.table, this.pcapParams, window, () => {
+      const w = this.waiter;
+      this.waiter = null;
+      w?.();
+    });
+  }
+
+  /**
+   * The next window the thread read: its parameters into pcapParams, its finished connections
+   * into the sink or into the buffer `report` goes through (their count returned for it).
+   */
+  async nextWindow(): Promise<number> {
+    let doubles = this.addon.nextWindow!(this.table, this.pcapParams);
+    while (doubles < 0) {
+      await new Promise<void>((resolve) => {
+        this.waiter = resolve;
+      });
+      doubles = this.addon.nextWindow!(this.table, this.pcapParams);
+    }
+    const p = this.pcapParams;
+    this.mappedStats!.set(p.subarray(PCAP.stats, PCAP.stats + 6));
+    if (doubles === 0) return 0;
+    if (this.sink !== undefined) {
+      const { buffer, at } = this.sink.room(doubles);
+      this.addon.takeWindow!(this.table, buffer, at, this.taken);
+      this.sink.wrote(doubles, this.taken[0]!, this.taken[1]!);
+      return 0;
+    }
+    if (this.out.length < doubles) this.out = new Float64Array(Math.max(doubles, 2 * this.out.length));
+    this.addon.takeWindow!(this.table, this.out, 0, this.taken);
+    return this.taken[0]!;
+  }
+
+  /** Stop the reading thread (after the window it is in), dropping what it queued. */
+  stopMapped(): void {
+    this.addon.stopMapped?.(this.table);
+    this.waiter = null;
+  }
+
+  /** The file is read by JavaScript again (or no more): the thread is stopped, the counts come from the table. */
+  mappedDone(): void {
+    this.stopMapped();
+    this.mappedStats = null;
+  }
+
+  unmap(): void {
+    this.addon.unmap?.(this.table);
+  }
+
 
   /**
    * The records of bytes[pcapParams[PCAP.start], end) that PcapReader.next would take without a
@@ -169,6 +255,7 @@ export class NativeTracker {
   }
 
   oldestOpenFrame(): number {
+    if (this.mappedStats !== null) return this.mappedStats[5]!;
     this.flush();
     this.addon.stats(this.table, this.stat, true);
     return this.stat[5]!;
@@ -195,22 +282,32 @@ export class NativeTracker {
   }
 
   private stats(): Float64Array {
+    if (this.mappedStats !== null) return this.mappedStats;
     this.flush();
     this.addon.stats(this.table, this.stat, false);
     return this.stat;
   }
 
   private deliver(doubles: number): void {
-    if (doubles === 0) return;
+    this.report(this.take(doubles));
+  }
+
+  /** Take the `doubles` of finished connections waiting in the table: into the sink (0 returned), or into `out` (their count returned, for `report`). */
+  private take(doubles: number): number {
+    if (doubles === 0) return 0;
     if (this.sink !== undefined) {
       const { buffer, at } = this.sink.room(doubles);
       this.addon.take(this.table, buffer, at, this.taken);
       this.sink.wrote(doubles, this.taken[0]!, this.taken[1]!);
-      return;
+      return 0;
     }
     if (this.out.length < doubles) this.out = new Float64Array(Math.max(doubles, 2 * this.out.length));
     this.addon.take(this.table, this.out, 0, this.taken);
-    const connections = this.taken[0]!;
+    return this.taken[0]!;
+  }
+
+  /** Hand on the `connections` that `take` put in `out`, one by one. */
+  report(connections: number): void {
     let at = 0;
     for (let i = 0; i < connections; i++) {
       at = readConnection(this.out, at, this.conn);

@@ -1,4 +1,4 @@
-import { close as fsClose, createReadStream, open as fsOpen, read as fsRead, readSync } from 'node:fs';
+import { close as fsClose, createReadStream, open as fsOpen, read as fsRead, readSync, fstatSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
@@ -123,11 +123,15 @@ export class FileInput extends ByteInput {
   private current = 1;
   private pending: Promise<number>;
 
+  /** The file's size when it was opened. */
+  readonly size: number;
+
   constructor(
     name: string,
     private readonly fd: number,
   ) {
     super(name, (async function* (): AsyncGenerator<Buffer> {})());
+    this.size = fstatSync(fd).size;
     this.pending = readInto(fd, this.bufs[0], FILE_RESERVE, FILE_READ_BYTES);
   }
 
@@ -161,6 +165,27 @@ export class FileInput extends ByteInput {
     // The other buffer is free now (its unread end was copied): read ahead into it.
     this.pending = readInto(this.fd, this.bufs[nextIndex ^ 1], FILE_RESERVE, FILE_READ_BYTES);
     return true;
+  }
+
+  /**
+   * Wait for the read in flight, so that nothing moves the descriptor's offset but the caller,
+   * and give the descriptor (the C++ table maps the file and reads it itself: native.ts). A
+   * failed read stays failed for `more` to report.
+   */
+  async hold(): Promise<number> {
+    await this.pending.catch(() => 0);
+    return this.fd;
+  }
+
+  /** Go on from byte `offset` of the file, where the descriptor's offset was moved (after `hold`): what was buffered is dropped. */
+  resume(offset: number): void {
+    const buf = this.bufs[this.current]!;
+    this.buf = buf;
+    this.start = FILE_RESERVE;
+    this.end = FILE_RESERVE;
+    this.base = offset - FILE_RESERVE;
+    this.eof = false;
+    this.pending = readInto(this.fd, this.bufs[this.current ^ 1], FILE_RESERVE, FILE_READ_BYTES);
   }
 
   override async close(): Promise<void> {

@@ -127,6 +127,12 @@ export async function* readFrames(
    * returns the last frame number it used (Analysis.bulkReader: the C++ table reads them).
    */
   bulk?: (frameNumber: number) => number,
+  /**
+   * With one file: the same a window at a time, asynchronously (Analysis.mappedReader: the C++
+   * table reads the file on another thread); the generator yields after each window. Once it
+   * says `done`, the reader goes on from where it stopped.
+   */
+  mapped?: (frameNumber: number) => Promise<{ frameNumber: number; done: boolean }>,
 ): AsyncGenerator<void, number> {
   const heads = files.map(() => newFrame());
   const live = files.map(() => false);
@@ -147,7 +153,14 @@ export async function* readFrames(
     let more = live[0]!;
     while (more) {
       onFrame(head, ++frameNumber);
-      if (bulk !== undefined) frameNumber = bulk(frameNumber);
+      if (mapped !== undefined) {
+        for (;;) {
+          const r = await mapped(frameNumber);
+          frameNumber = r.frameNumber;
+          if (r.done) break;
+          yield;
+        }
+      } else if (bulk !== undefined) frameNumber = bulk(frameNumber);
       if (file.next(head)) continue;
       yield;
       more = await advance(0);
