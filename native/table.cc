@@ -1220,6 +1220,32 @@ napi_value Add(napi_env env, napi_callback_info info) {
 }
 
 /**
+ * take's and takeWindow's work: argv[1..3] are into, at, info; the doubles `d` go into `into`
+ * from `at` (it must have room), info gets `finished` and `firstFrame`, and they are forgotten.
+ */
+bool copyOut(napi_env env, napi_value* argv, std::vector<double>& d, double& finished, double& firstFrame) {
+  double* into = nullptr;
+  size_t length = 0;
+  if (!float64s(env, argv[1], &into, &length)) return false;
+  uint32_t at = 0;
+  if (!ok(env, napi_get_value_uint32(env, argv[2], &at))) return false;
+  double* result = nullptr;
+  size_t resultLength = 0;
+  if (!float64s(env, argv[3], &result, &resultLength)) return false;
+  if (at > length || length - at < d.size() || resultLength < 2) {
+    napi_throw_range_error(env, nullptr, "native table: no room for the connections waiting");
+    return false;
+  }
+  if (!d.empty()) std::memcpy(into + at, d.data(), d.size() * sizeof(double));
+  result[0] = finished;
+  result[1] = firstFrame;
+  d.clear();
+  finished = 0;
+  firstFrame = INF;
+  return true;
+}
+
+/**
  * take(table, into: Float64Array, at, info: Float64Array(2)): copy the finished connections into
  * `into` from double `at` on (it must have room), forget them; info gets how many and their
  * lowest first frame.
@@ -1228,24 +1254,7 @@ napi_value Take(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   Table* t = callOn(env, info, 4, argv);
   if (t == nullptr) return nullptr;
-  double* into = nullptr;
-  size_t length = 0;
-  if (!float64s(env, argv[1], &into, &length)) return nullptr;
-  uint32_t at = 0;
-  if (!ok(env, napi_get_value_uint32(env, argv[2], &at))) return nullptr;
-  double* result = nullptr;
-  size_t resultLength = 0;
-  if (!float64s(env, argv[3], &result, &resultLength)) return nullptr;
-  if (at > length || length - at < t->out.size() || resultLength < 2) {
-    napi_throw_range_error(env, nullptr, "native table: no room for the connections waiting");
-    return nullptr;
-  }
-  if (!t->out.empty()) std::memcpy(into + at, t->out.data(), t->out.size() * sizeof(double));
-  result[0] = t->finished;
-  result[1] = t->outFirstFrame;
-  t->out.clear();
-  t->finished = 0;
-  t->outFirstFrame = INF;
+  copyOut(env, argv, t->out, t->finished, t->outFirstFrame);
   return nullptr;
 }
 
@@ -1452,24 +1461,7 @@ napi_value TakeWindow(napi_env env, napi_callback_info info) {
   Table* t = nullptr;
   Reader* r = readerOf(env, info, 4, argv, &t);
   if (r == nullptr) return nullptr;
-  double* into = nullptr;
-  size_t length = 0;
-  if (!float64s(env, argv[1], &into, &length)) return nullptr;
-  uint32_t at = 0;
-  if (!ok(env, napi_get_value_uint32(env, argv[2], &at))) return nullptr;
-  double* result = nullptr;
-  size_t resultLength = 0;
-  if (!float64s(env, argv[3], &result, &resultLength)) return nullptr;
-  std::vector<double>& d = r->current.doubles;
-  if (at > length || length - at < d.size() || resultLength < 2) {
-    napi_throw_range_error(env, nullptr, "native table: no room for the window's connections");
-    return nullptr;
-  }
-  if (!d.empty()) std::memcpy(into + at, d.data(), d.size() * sizeof(double));
-  result[0] = r->current.finished;
-  result[1] = r->current.firstFrame;
-  d.clear();
-  r->current.finished = 0;
+  copyOut(env, argv, r->current.doubles, r->current.finished, r->current.firstFrame);
   return nullptr;
 }
 
