@@ -72,7 +72,7 @@ struct Sent {
   uint32_t seq, ack, windowSum, unused;
 };
 struct DirHot {
-  double nextSeq;
+  uint32_t nextSeq, unusedSeq;  // sequence numbers as the 32 bits they are (flows.ts keeps them as doubles below 2^32)
   double window;  // scaled; -1 before any segment
   double scale;
   double lastActivity;
@@ -119,10 +119,8 @@ inline int32_t toInt32(double x) {
 }
 /** An integer in [0, 2^32) held in a double, as the 32 bits that hold it. */
 inline uint32_t toU32(double x) { return static_cast<uint32_t>(toInt32(x)); }
-/** `x >>> 0`. */
-inline double toUint32(double x) { return static_cast<double>(static_cast<uint32_t>(toInt32(x))); }
-inline double seqAdd(double a, double n) { return toUint32(a + n); }
-inline bool seqGt(double a, double b) { return toInt32(a - b) > 0; }
+/** flows.ts seqGt, `((a - b) | 0) > 0`, on the 32 bits. */
+inline bool seqGt(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) > 0; }
 /** A count kept in a double, as an index (counts are small non-negative integers). */
 inline int64_t count(double x) { return x > 0 && x < 9.2e18 ? static_cast<int64_t>(x) : 0; }
 
@@ -177,7 +175,7 @@ struct Seg {
   int32_t version;
   int32_t src[4], dst[4];
   int32_t srcPort, dstPort;
-  double seq, ack;
+  uint32_t seq, ack;
   int32_t flags;
   double window, checksum, ipId, payloadLen, windowScale;
 };
@@ -546,14 +544,14 @@ class Table {
     s.sent[1] = s.sent[0];
     s.sent[0].t = t;
     s.sent[0].flagsLen = flagsLen;
-    s.sent[0].seq = toU32(seg.seq);
-    s.sent[0].ack = toU32(seg.ack);
+    s.sent[0].seq = seg.seq;
+    s.sent[0].ack = seg.ack;
     s.sent[0].windowSum = toU32(windowSum);
 
     const bool senderKnown = s.nextSeqKnown != 0;
-    const double senderNext = s.nextSeq;
+    const uint32_t senderNext = s.nextSeq;
     // keepalive.ts looksLikeKeepalive, isOneByteZeroWindowProbe
-    bool probe = senderKnown && (flags & (SYN | FIN | RST)) == 0 && seg.payloadLen <= 1 && seg.seq == seqAdd(senderNext, -1);
+    bool probe = senderKnown && (flags & (SYN | FIN | RST)) == 0 && seg.payloadLen <= 1 && seg.seq == senderNext - 1u;
     bool zeroWindowProbe = false;
     if (probe && r.window == 0) {
       probe = false;
@@ -567,7 +565,7 @@ class Table {
       // keepalive.ts replyTo
       int reply = 0;
       if ((flags & RST) != 0) reply = 2;
-      else if ((flags & ACK) != 0 && toInt32(seg.ack - seqAdd(r.pendingSeq, 1)) >= 0) reply = 1;
+      else if ((flags & ACK) != 0 && static_cast<int32_t>(seg.ack - (r.pendingSeq + 1u)) >= 0) reply = 1;
       if (reply != 0) {
         r.pending = 0;
         r.fate = reply == 1 ? F_ALIVE : F_RESET;
@@ -631,7 +629,8 @@ class Table {
         s.scale = std::pow(2.0, std::fmin(seg.windowScale, 14.0));
       }
     }
-    const double end = seqAdd(seg.seq, seg.payloadLen + ((flags & SYN) != 0 ? 1 : 0) + ((flags & FIN) != 0 ? 1 : 0));
+    // flows.ts seqAdd, `(seq + n) >>> 0`: the same 32 bits for any integer n in [0, 2^53).
+    const uint32_t end = seg.seq + static_cast<uint32_t>(static_cast<uint64_t>(seg.payloadLen)) + ((flags & SYN) != 0 ? 1u : 0u) + ((flags & FIN) != 0 ? 1u : 0u);
     if (!zeroWindowProbe && (!senderKnown || seqGt(end, senderNext))) {
       s.nextSeq = end;
       s.nextSeqKnown = 1;
@@ -665,7 +664,7 @@ class Table {
     else S[sd + D_ONE_BYTE]++;
     S[sd + D_PROBES]++;
     s.pending = 1;
-    s.pendingSeq = toU32(seg.seq);
+    s.pendingSeq = seg.seq;
     S[sd + D_PENDING_FRAME] = seg.frame;
     s.fate = F_WAITING;
     keepaliveProbes++;
@@ -759,7 +758,7 @@ class Table {
     const double* S = cold.data();
     const bool gaveUp = S[d + D_GAVE_UP_AFTER] > 0;
     const double fixed[DIR_FIXED] = {
-        h.nextSeq,
+        static_cast<double>(h.nextSeq),
         h.nextSeqKnown != 0 ? 1.0 : 0.0,
         h.window,
         h.lastActivity,
@@ -1008,7 +1007,7 @@ void readPcap(Table& t, const uint8_t* b, int64_t start, int64_t end, double* p)
   const bool snaplenSaid = p[P_SNAPLEN_SAID] != 0;
   const int64_t maxFrame = static_cast<int64_t>(p[P_MAX_FRAME]);
   double frameNumber = p[P_FRAME_NUMBER];
-  double frames = 0, segments = 0;
+  double frames = 0, segments = 0, lastSec = 0, lastNsec = 0;
   int64_t at = start;
   Seg seg;
   int64_t ahead = at;
@@ -1035,8 +1034,8 @@ void readPcap(Table& t, const uint8_t* b, int64_t start, int64_t end, double* p)
       p[P_FIRST_SEC] = sec;
       p[P_FIRST_NSEC] = ns;
     }
-    p[P_LAST_SEC] = sec;
-    p[P_LAST_NSEC] = ns;
+    lastSec = sec;
+    lastNsec = ns;
     if (decodeFrame(b, at + RECORD_HEADER_BYTES, capLen, origLen, linkType, seg)) {
       segments++;
       seg.frame = frameNumber;
@@ -1045,6 +1044,10 @@ void readPcap(Table& t, const uint8_t* b, int64_t start, int64_t end, double* p)
       t.add(seg);
     }
     at += RECORD_HEADER_BYTES + capLen;
+  }
+  if (frames > 0) {
+    p[P_LAST_SEC] = lastSec;
+    p[P_LAST_NSEC] = lastNsec;
   }
   p[P_FRAME_NUMBER] = frameNumber;
   p[P_START] = static_cast<double>(at);
@@ -1206,8 +1209,8 @@ napi_value Add(napi_env env, napi_callback_info info) {
     }
     s.srcPort = toInt32(g[G_SRC_PORT]);
     s.dstPort = toInt32(g[G_DST_PORT]);
-    s.seq = g[G_SEQ];
-    s.ack = g[G_ACK];
+    s.seq = toU32(g[G_SEQ]);
+    s.ack = toU32(g[G_ACK]);
     s.flags = toInt32(g[G_FLAGS]);
     s.window = g[G_WINDOW];
     s.checksum = g[G_CHECKSUM];
