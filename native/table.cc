@@ -17,6 +17,8 @@
 #include <cstring>
 #include <limits>
 #include <vector>
+#include <csetjmp>
+#include <csignal>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -999,7 +1001,26 @@ constexpr int P_LITTLE_ENDIAN = 0, P_NANOSECOND = 1, P_LINK_TYPE = 2, P_SNAPLEN 
  */
 constexpr int64_t PREFETCH_BYTES = 2048;
 
-void readPcap(Table& t, const uint8_t* b, int64_t start, int64_t end, double* p) {
+/** Where readPcap stood at the start of the record it is in (readMappedWindow's way back when the file ends under it). */
+struct Mark {
+  int64_t at;
+  double frameNumber, frames, segments, lastSec, lastNsec;
+};
+
+/** The end of the walk: what it took into p. */
+inline void readPcapEnd(double* p, int64_t at, double frameNumber, double frames, double segments, double lastSec, double lastNsec, const Table& t) {
+  if (frames > 0) {
+    p[P_LAST_SEC] = lastSec;
+    p[P_LAST_NSEC] = lastNsec;
+  }
+  p[P_FRAME_NUMBER] = frameNumber;
+  p[P_START] = static_cast<double>(at);
+  p[P_FRAMES] = frames;
+  p[P_SEGMENTS] = segments;
+  p[P_WAITING] = static_cast<double>(t.out.size());
+}
+
+void readPcap(Table& t, const uint8_t* b, int64_t start, int64_t end, double* p, volatile Mark* mark = nullptr) {
   const bool le = p[P_LITTLE_ENDIAN] != 0;
   const bool nano = p[P_NANOSECOND] != 0;
   const int linkType = static_cast<int>(p[P_LINK_TYPE]);
@@ -1016,6 +1037,14 @@ void readPcap(Table& t, const uint8_t* b, int64_t start, int64_t end, double* p)
     // cache lines 2 KiB ahead, every one, so that the next headers are at hand when parsed.
     // The 2 M bench's packets: 0.40-0.45 s without, 0.25-0.28 s with (1-8 KiB ahead alike).
     for (const int64_t until = std::min(end, at + PREFETCH_BYTES); ahead < until; ahead += 64) __builtin_prefetch(b + ahead);
+    if (mark != nullptr) {
+      mark->at = at;
+      mark->frameNumber = frameNumber;
+      mark->frames = frames;
+      mark->segments = segments;
+      mark->lastSec = lastSec;
+      mark->lastNsec = lastNsec;
+    }
     const int64_t capLen = u32(b, at + 8, le);
     if (capLen > maxFrame || end - at < RECORD_HEADER_BYTES + capLen) break;
     if (capLen > snaplen && snaplen != 0 && !snaplenSaid) break;
@@ -1045,15 +1074,7 @@ void readPcap(Table& t, const uint8_t* b, int64_t start, int64_t end, double* p)
     }
     at += RECORD_HEADER_BYTES + capLen;
   }
-  if (frames > 0) {
-    p[P_LAST_SEC] = lastSec;
-    p[P_LAST_NSEC] = lastNsec;
-  }
-  p[P_FRAME_NUMBER] = frameNumber;
-  p[P_START] = static_cast<double>(at);
-  p[P_FRAMES] = frames;
-  p[P_SEGMENTS] = segments;
-  p[P_WAITING] = static_cast<double>(t.out.size());
+  readPcapEnd(p, at, frameNumber, frames, segments, lastSec, lastNsec, t);
 }
 
 // ---- Reading a mapped file on another thread ----
@@ -1079,29 +1100,74 @@ void statsInto(const Table& t, double* into, bool withOldest) {
  * P_START, where the progress bar looks and the JavaScript reader goes on. P_STATS gets the
  * table's stats as of the end.
  */
+/**
+ * A mapped file that shrinks while it is read (another program truncates it: tcpdump -W reuses
+ * its ring buffer's files) turns the next read of a page past its new end into SIGBUS. On the
+ * reading thread, inside readMappedWindow, the handler jumps back there, and the window ends at
+ * the record it was in, as if the file ended there: the JavaScript reader goes on from it and
+ * finds the end (a cut record says so). Anywhere else the handler puts back what was there
+ * before and returns, so that the fault happens again under it.
+ */
+thread_local sigjmp_buf* mappedJump = nullptr;
+struct sigaction busBefore;
+std::once_flag busOnce;
+
+void onBus(int, siginfo_t*, void*) {
+  if (mappedJump != nullptr) siglongjmp(*mappedJump, 1);
+  sigaction(SIGBUS, &busBefore, nullptr);
+}
+
+void catchBus() {
+  std::call_once(busOnce, [] {
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = onBus;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, &busBefore);
+  });
+}
+
 void readMappedWindow(Table& t, double* p, int64_t window) {
   const int64_t start = static_cast<int64_t>(p[P_START]);
-  int64_t end = std::min(t.mapSize, start + window);
-  // A window holds one record at least (else a record longer than the window would stop it for good).
-  if (t.mapSize - start >= RECORD_HEADER_BYTES) {
-    const int64_t capLen = u32(t.mapData, start + 8, p[P_LITTLE_ENDIAN] != 0);
-    if (capLen <= static_cast<int64_t>(p[P_MAX_FRAME])) end = std::max(end, std::min(t.mapSize, start + RECORD_HEADER_BYTES + capLen));
-  }
   const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  const uintptr_t from = reinterpret_cast<uintptr_t>(t.mapData + start) & ~(page - 1);
-  madvise(reinterpret_cast<void*>(from), static_cast<size_t>(reinterpret_cast<uintptr_t>(t.mapData + end) - from), MADV_POPULATE_READ);
-  readPcap(t, t.mapData, start, end, p);
-  const int64_t at = static_cast<int64_t>(p[P_START]);
-  bool goOn = false;
-  if (end < t.mapSize) {
-    if (end - at < RECORD_HEADER_BYTES) {
-      goOn = true;
-    } else {
-      const int64_t capLen = u32(t.mapData, at + 8, p[P_LITTLE_ENDIAN] != 0);
-      goOn = capLen <= static_cast<int64_t>(p[P_MAX_FRAME]) && end - at < RECORD_HEADER_BYTES + capLen;
+  volatile Mark mark = {start, p[P_FRAME_NUMBER], 0, 0, 0, 0};
+  sigjmp_buf jump;
+  if (sigsetjmp(jump, 1) == 0) {
+    mappedJump = &jump;
+    // The file as it is now: mapped when it was this long, but it may have shrunk since (past
+    // its end the last page reads as zeros, the next ones fault).
+    int64_t fileEnd = t.mapSize;
+    struct stat st;
+    if (fstat(t.mapFd, &st) == 0 && st.st_size < fileEnd) fileEnd = st.st_size < start ? start : static_cast<int64_t>(st.st_size);
+    int64_t end = std::min(fileEnd, start + window);
+    // A window holds one record at least (else a record longer than the window would stop it for good).
+    if (fileEnd - start >= RECORD_HEADER_BYTES) {
+      const int64_t capLen = u32(t.mapData, start + 8, p[P_LITTLE_ENDIAN] != 0);
+      if (capLen <= static_cast<int64_t>(p[P_MAX_FRAME])) end = std::max(end, std::min(fileEnd, start + RECORD_HEADER_BYTES + capLen));
     }
+    const uintptr_t from = reinterpret_cast<uintptr_t>(t.mapData + start) & ~(page - 1);
+    madvise(reinterpret_cast<void*>(from), static_cast<size_t>(reinterpret_cast<uintptr_t>(t.mapData + end) - from), MADV_POPULATE_READ);
+    readPcap(t, t.mapData, start, end, p, &mark);
+    const int64_t at = static_cast<int64_t>(p[P_START]);
+    bool goOn = false;
+    if (end < fileEnd) {
+      if (end - at < RECORD_HEADER_BYTES) {
+        goOn = true;
+      } else {
+        const int64_t capLen = u32(t.mapData, at + 8, p[P_LITTLE_ENDIAN] != 0);
+        goOn = capLen <= static_cast<int64_t>(p[P_MAX_FRAME]) && end - at < RECORD_HEADER_BYTES + capLen;
+      }
+    }
+    mappedJump = nullptr;
+    p[P_GO_ON] = goOn ? 1 : 0;
+  } else {
+    // The file ended under the reading: what came before the record it was in stands.
+    mappedJump = nullptr;
+    readPcapEnd(p, mark.at, mark.frameNumber, mark.frames, mark.segments, mark.lastSec, mark.lastNsec, t);
+    p[P_GO_ON] = 0;
   }
-  p[P_GO_ON] = goOn ? 1 : 0;
+  const int64_t at = static_cast<int64_t>(p[P_START]);
   // Let the pages read go (they would count in the process's resident memory until unmapped,
   // the whole file in the end): all but the one the next record starts in.
   const uintptr_t done = reinterpret_cast<uintptr_t>(t.mapData + at) & ~(page - 1);
@@ -1421,6 +1487,7 @@ napi_value StartMapped(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, nullptr, "native table: startMapped needs a mapped file, bounds within it and no reading under way");
     return nullptr;
   }
+  catchBus();
   Reader* r = new Reader();
   napi_value name;
   napi_create_string_utf8(env, "keepalive:mapped", NAPI_AUTO_LENGTH, &name);

@@ -4,7 +4,7 @@
 // fuzzed mutants; and the CSV the command line writes, byte for byte. The C++ table is a
 // second implementation of the same rules, so it may never say anything the first does not.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -141,6 +141,41 @@ describe('the C++ connection table', () => {
     expect(csv({ KEEPALIVE_NATIVE: 'map' }, '--jobs', '2').stdout).toBe(one.stdout);
     expect(csv({}, '--port', '443').stdout).toBe(csv({ KEEPALIVE_NATIVE: '0' }, '--port', '443').stdout);
   }, 120_000);
+
+  it('a mapped file that another program cuts shorter while it is read: the frames before the cut, and the cut said, as the TypeScript reader says of the file left', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'shrinks.pcap');
+    execFileSync(process.execPath, [join(ROOT, 'scripts/bench-capture.mjs'), file, '--packets', '60000', '--connections', '3000', '--seed', '7'], { stdio: 'pipe' });
+    const whole = statSync(file).size;
+    // Inside a record, well after where the reading stands when the first connection ends (the
+    // reading thread is at most five 4 KiB windows ahead of the reports).
+    const cut = Math.floor(whole * 0.6) + 3;
+    process.env['KEEPALIVE_NATIVE'] = 'map';
+    let cutAt = -1;
+    const analysis = new Analysis({ probeList: false }, undefined, () => {
+      if (cutAt >= 0) return;
+      cutAt = analysis.nativeFrames;
+      truncateSync(file, cut);
+    });
+    delete process.env['KEEPALIVE_NATIVE'];
+    const it = feed([file], { probeList: false }, analysis);
+    let summary: { packets: number; warnings: string[] } | undefined;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) {
+        summary = r.value.summary as typeof summary;
+        break;
+      }
+    }
+    expect(cutAt).toBeGreaterThan(0);
+    expect(cutAt).toBeLessThan(30_000);
+    expect(analysis.nativeFrames).toBeGreaterThan(cutAt);
+    const left = await tableRun([file], false);
+    const leftSummary = left.summary as { packets: number; warnings: string[] };
+    expect(leftSummary.packets).toBeLessThan(60_000);
+    expect(leftSummary.warnings.join('\n')).toMatch(/cut short inside a record/);
+    expect(summary).toEqual(leftSummary);
+  });
 
   it('3,000 fuzzed mutants of the fixtures: the same connections, or the same error at the same byte', async () => {
     const inputs = captures(FIXTURES).filter((f) => !f.endsWith('.gz')).map((f) => ({ name: f, bytes: readFileSync(f) }));
