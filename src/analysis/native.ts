@@ -168,7 +168,7 @@ export class NativeTracker {
     return this.addon.readPcap !== undefined && this.addon.layout.pcapParams === PCAP_PARAMS;
   }
 
-  /** Parameters for readPcap and readMapped, reused. */
+  /** Parameters for readPcap and startMapped, and what they tell back, reused. */
   readonly pcapParams = new Float64Array(PCAP_PARAMS);
   /** The stats as of the end of the last window taken, while a thread reads the mapped file (the table is off limits). */
   private mappedStats: Float64Array | null = null;
@@ -214,16 +214,7 @@ export class NativeTracker {
     }
     const p = this.pcapParams;
     this.mappedStats!.set(p.subarray(PCAP.stats, PCAP.stats + 6));
-    if (doubles === 0) return 0;
-    if (this.sink !== undefined) {
-      const { buffer, at } = this.sink.room(doubles);
-      this.addon.takeWindow!(this.table, buffer, at, this.taken);
-      this.sink.wrote(doubles, this.taken[0]!, this.taken[1]!);
-      return 0;
-    }
-    if (this.out.length < doubles) this.out = new Float64Array(Math.max(doubles, 2 * this.out.length));
-    this.addon.takeWindow!(this.table, this.out, 0, this.taken);
-    return this.taken[0]!;
+    return this.take(doubles, this.addon.takeWindow!);
   }
 
   /** Stop the reading thread (after the window it is in), dropping what it queued. */
@@ -241,7 +232,6 @@ export class NativeTracker {
   unmap(): void {
     this.addon.unmap?.(this.table);
   }
-
 
   /**
    * The records of bytes[pcapParams[PCAP.start], end) that PcapReader.next would take without a
@@ -292,17 +282,20 @@ export class NativeTracker {
     this.report(this.take(doubles));
   }
 
-  /** Take the `doubles` of finished connections waiting in the table: into the sink (0 returned), or into `out` (their count returned, for `report`). */
-  private take(doubles: number): number {
+  /**
+   * Take the `doubles` of finished connections waiting in the table (or in the current window,
+   * with `from` takeWindow): into the sink (0 returned), or into `out` (their count returned, for `report`).
+   */
+  private take(doubles: number, from: Addon['take'] = this.addon.take): number {
     if (doubles === 0) return 0;
     if (this.sink !== undefined) {
       const { buffer, at } = this.sink.room(doubles);
-      this.addon.take(this.table, buffer, at, this.taken);
+      from(this.table, buffer, at, this.taken);
       this.sink.wrote(doubles, this.taken[0]!, this.taken[1]!);
       return 0;
     }
     if (this.out.length < doubles) this.out = new Float64Array(Math.max(doubles, 2 * this.out.length));
-    this.addon.take(this.table, this.out, 0, this.taken);
+    from(this.table, this.out, 0, this.taken);
     return this.taken[0]!;
   }
 
