@@ -1439,8 +1439,8 @@ void callWake(napi_env env, napi_value js, void*, void*) {
   napi_call_function(env, undefined, js, 0, nullptr, nullptr);
 }
 
-/** The table named by argv[0], with its reader (null, after throwing, when it has none). */
-Reader* readerOf(napi_env env, napi_callback_info info, size_t n, napi_value* argv, Table** table) {
+/** The reader of the table named by argv[0] (null, after throwing, when it has none). */
+Reader* readerOf(napi_env env, napi_callback_info info, size_t n, napi_value* argv) {
   size_t argc = n;
   if (!ok(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr))) return nullptr;
   Table* t = tableOf(env, argv[0]);
@@ -1449,7 +1449,6 @@ Reader* readerOf(napi_env env, napi_callback_info info, size_t n, napi_value* ar
     napi_throw_error(env, nullptr, "native table: no mapped file is being read");
     return nullptr;
   }
-  *table = t;
   return static_cast<Reader*>(t->reader);
 }
 
@@ -1504,8 +1503,7 @@ napi_value StartMapped(napi_env env, napi_callback_info info) {
 /** nextWindow(table, params): the oldest window queued becomes the current one, its parameters into params; the doubles of its finished connections, or -1 when none is queued yet. */
 napi_value NextWindow(napi_env env, napi_callback_info info) {
   napi_value argv[2];
-  Table* t = nullptr;
-  Reader* r = readerOf(env, info, 2, argv, &t);
+  Reader* r = readerOf(env, info, 2, argv);
   if (r == nullptr) return nullptr;
   double* p = nullptr;
   size_t plen = 0;
@@ -1528,8 +1526,7 @@ napi_value NextWindow(napi_env env, napi_callback_info info) {
 /** takeWindow(table, into: Float64Array, at, info: Float64Array(2)): the current window's connections into `into` from `at` (as take does). */
 napi_value TakeWindow(napi_env env, napi_callback_info info) {
   napi_value argv[4];
-  Table* t = nullptr;
-  Reader* r = readerOf(env, info, 4, argv, &t);
+  Reader* r = readerOf(env, info, 4, argv);
   if (r == nullptr) return nullptr;
   copyOut(env, argv, r->current.doubles, r->current.finished, r->current.firstFrame);
   return nullptr;

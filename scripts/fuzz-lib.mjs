@@ -136,8 +136,9 @@ export function renderAll(report, renderers) {
  * picks the C++ table (native/table.cc), which reads classic pcap itself, or flows.ts's
  * (KEEPALIVE_NATIVE=0); a string sets KEEPALIVE_NATIVE for the run: 'table' the C++ table fed
  * by the JavaScript reader and decoder, 'read' C++ reading on this thread only, 'map' C++
- * reading a mapped file on its own thread whatever the file's size (in 4 KiB windows). With `asDoubles` the C++ table writes its connections straight into
- * the batch, as it does for the report thread. `nativeFrames` counts the frames C++ read.
+ * reading a mapped file on its own thread whatever the file's size (in 4 KiB windows). With
+ * `asDoubles` the C++ table writes its connections straight into the batch, as it does for the
+ * report thread. `nativeFrames` counts the frames C++ read.
  */
 export async function tableDoubles(lib, input, native, asDoubles = false) {
   const before = process.env.KEEPALIVE_NATIVE;

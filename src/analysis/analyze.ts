@@ -193,62 +193,59 @@ export class Analysis<T = ConnectionReport> {
     p[PCAP.maxFrame] = MAX_FRAME_BYTES;
     const input = file.input;
     return (frameNumber) => {
-      p[PCAP.snaplenSaid] = reader.warnedSnaplen ? 1 : 0;
-      p[PCAP.frameNumber] = frameNumber;
-      p[PCAP.start] = input.start;
-      p[PCAP.firstSec] = this.firstSec;
-      p[PCAP.firstNsec] = this.firstNsec;
+      this.nativeFrom(reader, frameNumber, input.start);
       tracker.readPcap(input.buf, input.end);
-      const frames = p[PCAP.frames]!;
-      if (frames === 0) return frameNumber;
+      if (p[PCAP.frames] === 0) return frameNumber;
       input.start = p[PCAP.start]!;
-      file.framesRead += frames;
-      this.nativeFrames += frames;
-      this.packets += frames;
-      this.tcpSegments += p[PCAP.segments]!;
+      return this.tookNative(file, p);
+    };
+  }
+
+  /** readPcap's and startMapped's parameters that change from call to call: where to start, the frame number before, the first frame's time. */
+  private nativeFrom(reader: PcapReader, frameNumber: number, start: number): void {
+    const p = (this.tracker as NativeTracker).pcapParams;
+    p[PCAP.snaplenSaid] = reader.warnedSnaplen ? 1 : 0;
+    p[PCAP.frameNumber] = frameNumber;
+    p[PCAP.start] = start;
+    p[PCAP.firstSec] = this.firstSec;
+    p[PCAP.firstNsec] = this.firstNsec;
+  }
+
+  /** Count the frames C++ read (as `frame` counts them); returns the last frame number it used. */
+  private tookNative(file: CaptureFile, p: Float64Array): number {
+    const frames = p[PCAP.frames]!;
+    file.framesRead += frames;
+    this.nativeFrames += frames;
+    this.packets += frames;
+    this.tcpSegments += p[PCAP.segments]!;
+    if (frames > 0) {
       this.firstSec = p[PCAP.firstSec]!;
       this.firstNsec = p[PCAP.firstNsec]!;
       this.lastSec = p[PCAP.lastSec]!;
       this.lastNsec = p[PCAP.lastNsec]!;
-      return p[PCAP.frameNumber]!;
-    };
+    }
+    return p[PCAP.frameNumber]!;
   }
 
   /**
-   * For readFrames: where the C++ table can map the file and read it on a thread of libuv's
-   * pool (a plain classic pcap file of MAPPED_MIN_BYTES or more, of a link type decode.ts
-   * knows), a function that takes the frames after the one just given, a window of the file at a
-   * time: while the next window is read there, the connections the last one finished are
-   * reported here. It resolves `done` when the JavaScript reader must go on (at the end of the
-   * file, or at a record it has a word about), from where the C++ reading stopped. Otherwise
-   * undefined. KEEPALIVE_NATIVE=read reads in C++ on this thread (bulkReader); =map maps any
-   * size, in windows of 4 KiB (for the tests: records cross window ends).
+   * For readFrames: where the C++ table can map the file and read it on a thread of its own (a
+   * plain file of MAPPED_MIN_BYTES or more that bulkReader, `bulk`, reads), a function that
+   * takes the frames after the one just given, a window of the file at a time: while the thread
+   * reads on, the connections the last window finished are reported here. It resolves `done`
+   * when the JavaScript reader must go on (at the end of the file, or at a record it has a word
+   * about), from where the C++ reading stopped. Otherwise undefined. KEEPALIVE_NATIVE=read
+   * reads in C++ on this thread only (bulkReader); =map maps any size, in windows of 4 KiB (for
+   * the tests: records cross window ends).
    */
-  mappedReader(file: CaptureFile): ((frameNumber: number) => Promise<{ frameNumber: number; done: boolean }>) | undefined {
+  mappedReader(file: CaptureFile, bulk: ((frameNumber: number) => number) | undefined): ((frameNumber: number) => Promise<{ frameNumber: number; done: boolean }>) | undefined {
     const tracker = this.tracker;
     const input = file.input;
     const mode = this.nativeMode;
-    if (mode === 'read' || !(tracker instanceof NativeTracker) || !tracker.mapsFiles || !(input instanceof FileInput)) return undefined;
-    const bulk = this.bulkReader(file);
-    if (bulk === undefined) return undefined;
+    if (bulk === undefined || mode === 'read' || !(tracker instanceof NativeTracker) || !tracker.mapsFiles || !(input instanceof FileInput)) return undefined;
     const window = mode === 'map' ? 4096 : MAPPED_WINDOW_BYTES;
     if (mode !== 'map' && input.size - input.position < MAPPED_MIN_BYTES) return undefined;
     const p = tracker.pcapParams;
     let mapped = 0;
-    const take = (): number => {
-      const frames = p[PCAP.frames]!;
-      file.framesRead += frames;
-      this.nativeFrames += frames;
-      this.packets += frames;
-      this.tcpSegments += p[PCAP.segments]!;
-      if (frames > 0) {
-        this.firstSec = p[PCAP.firstSec]!;
-        this.firstNsec = p[PCAP.firstNsec]!;
-        this.lastSec = p[PCAP.lastSec]!;
-        this.lastNsec = p[PCAP.lastNsec]!;
-      }
-      return p[PCAP.frameNumber]!;
-    };
     return async (frameNumber) => {
       if (!this.mapping) {
         // Begin, or begin again after a record the JavaScript reader took.
@@ -256,17 +253,13 @@ export class Analysis<T = ConnectionReport> {
         if (mapped === 0) mapped = tracker.mapFile(fd);
         // Not to be mapped after all: read in C++ on this thread, as bulkReader does.
         if (mapped < 0) return { frameNumber: bulk(frameNumber), done: true };
-        p[PCAP.snaplenSaid] = (file.reader as PcapReader).warnedSnaplen ? 1 : 0;
-        p[PCAP.frameNumber] = frameNumber;
-        p[PCAP.start] = input.position;
-        p[PCAP.firstSec] = this.firstSec;
-        p[PCAP.firstNsec] = this.firstNsec;
+        this.nativeFrom(file.reader as PcapReader, frameNumber, input.position);
         tracker.startMapped(window);
         this.mapping = true;
       }
       // The thread reads on while these connections are reported.
       const connections = await tracker.nextWindow();
-      const last = take();
+      const last = this.tookNative(file, p);
       tracker.report(connections);
       if (p[PCAP.goOn] === 1) return { frameNumber: last, done: false };
       tracker.mappedDone();
@@ -374,8 +367,8 @@ export async function* feed<T>(
     for (const p of paths) files.push(await openCapture(p, options.stdin));
     try {
       const one = files.length === 1 ? files[0]! : undefined;
-      const mapped = one !== undefined ? analysis.mappedReader(one) : undefined;
       const bulk = one !== undefined ? analysis.bulkReader(one) : undefined;
+      const mapped = one !== undefined ? analysis.mappedReader(one, bulk) : undefined;
       for await (const _ of readFrames(files, (frame, frameNumber) => analysis.frame(frame, frameNumber), bulk, mapped)) yield analysis.drain();
     } catch (err) {
       // A capture error: the frames before it were analysed, and what they finished was handed on.

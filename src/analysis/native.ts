@@ -5,8 +5,9 @@
  * of about 290 ns (no report, one thread, this project's machine); segments go to it in
  * batches of doubles, and finished connections come back in handoff.ts's layout, read into a
  * reused Connection. From a classic pcap file, it reads and decodes the records itself
- * (readPcap: Analysis.bulkReader hands it the bytes read), but for those PcapReader has a word
- * about. Where the addon is not built (no compiler when installing) or KEEPALIVE_NATIVE=0 is
+ * (readPcap: Analysis.bulkReader hands it the bytes read), or maps a large file and reads it
+ * on a thread of its own (startMapped: Analysis.mappedReader), but for the records PcapReader
+ * has a word about. Where the addon is not built (no compiler when installing) or KEEPALIVE_NATIVE=0 is
  * set, the analysis uses Tracker, with the same output; KEEPALIVE_NATIVE=table keeps the
  * reading and decoding in JavaScript.
  */
@@ -18,7 +19,7 @@ import { readConnection } from './handoff.js';
 
 /** Doubles per segment in a batch (native/table.cc reads them in this order). */
 export const SEGMENT_STRIDE = 22;
-/** readPcap's parameters and results (native/table.cc P_*), by index. */
+/** readPcap's and startMapped's parameters and results (native/table.cc P_*), by index. */
 export const PCAP = {
   littleEndian: 0,
   nanosecond: 1,
@@ -35,9 +36,9 @@ export const PCAP = {
   lastSec: 12,
   lastNsec: 13,
   waiting: 14,
-  /** readMapped: 1 when the window ended inside a record (the next window takes it), 0 when the JavaScript reader goes on from `start`. */
+  /** A window of startMapped: 1 when it ended inside a record (the next window takes it), 0 when the JavaScript reader goes on from `start`. */
   goOn: 15,
-  /** readMapped: the table's stats as of the window's end (6 doubles, as `stats`). */
+  /** A window of startMapped: the table's stats as of its end (6 doubles, as `stats`). */
   stats: 16,
 } as const;
 const PCAP_PARAMS = 22;
@@ -52,7 +53,7 @@ interface Addon {
   take(table: object, into: Float64Array, at: number, info: Float64Array): void;
   /** Reads classic pcap records into the table (see NativeTracker.readPcap); absent from an addon built before it. */
   readPcap?(table: object, bytes: Uint8Array, end: number, params: Float64Array): void;
-  /** Maps the regular file open on `fd` for readMapped: its size, -1 when it cannot be mapped. */
+  /** Maps the regular file open on `fd` for startMapped: its size, -1 when it cannot be mapped. */
   mapFile?(table: object, fd: number): number;
   unmap?(table: object): void;
   /** Reads the mapped file on a thread of its own, `window` bytes at a time, calling `wake` here as each is queued; the table is off limits until stopMapped. */

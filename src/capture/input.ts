@@ -179,8 +179,7 @@ export class FileInput extends ByteInput {
 
   /** Go on from byte `offset` of the file, where the descriptor's offset was moved (after `hold`): what was buffered is dropped. */
   resume(offset: number): void {
-    const buf = this.bufs[this.current]!;
-    this.buf = buf;
+    this.buf = this.bufs[this.current]!;
     this.start = FILE_RESERVE;
     this.end = FILE_RESERVE;
     this.base = offset - FILE_RESERVE;
