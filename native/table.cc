@@ -10,6 +10,8 @@
 // rules of src/capture/pcap.ts and src/decode/*.ts, for the records they take without a word).
 #include <node_api.h>
 
+#include "rows.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -1589,11 +1591,14 @@ napi_value Init(napi_env env, napi_value exports) {
       {"nextWindow", nullptr, NextWindow, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"takeWindow", nullptr, TakeWindow, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"stopMapped", nullptr, StopMapped, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"csvRows", nullptr, CsvRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"formatNumber", nullptr, FormatNumber, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_value layout;
   napi_create_object(env, &layout);
   napi_set_named_property(env, layout, "segmentStride", number(env, G_STRIDE));
   napi_set_named_property(env, layout, "pcapParams", number(env, P_LENGTH));
+  napi_set_named_property(env, layout, "rowInfo", number(env, ROW_INFO));
   napi_set_named_property(env, exports, "layout", layout);
   if (!ok(env, napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props))) return nullptr;
   return exports;

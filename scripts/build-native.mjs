@@ -12,7 +12,7 @@
  * error, and the exit status is 0, unless --strict is given.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,7 +32,10 @@ function fail(why) {
 
 const gyp = nodeGyp();
 if (gyp === null) fail('node-gyp not found');
-const args = [gyp, existsSync(join(root, 'build', 'Makefile')) ? 'build' : 'rebuild'];
+// Configured anew when binding.gyp changed since (a source added, say), else `make` alone.
+const makefile = join(root, 'build', 'Makefile');
+const configured = existsSync(makefile) && statSync(makefile).mtimeMs >= statSync(join(root, 'binding.gyp')).mtimeMs;
+const args = [gyp, configured ? 'build' : 'rebuild'];
 // This Node's own headers, as npm passes them to the addons it builds (nothing is downloaded).
 const prefix = join(dirname(process.execPath), '..');
 if (process.env.npm_config_nodedir === undefined && existsSync(join(prefix, 'include', 'node', 'node_api.h'))) args.push(`--nodedir=${prefix}`);

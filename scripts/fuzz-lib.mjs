@@ -198,3 +198,33 @@ export function firstDifference(a, b) {
   if (a.error !== b.error) return `error ${a.error} against ${b.error}`;
   return null;
 }
+
+/**
+ * Where the CSV rows the C++ addon makes of `count` connections (their doubles as tableDoubles
+ * gives them) first differ from csvRow of their TypeScript report, or null; a connection it
+ * leaves to TypeScript (no row) is not a difference. lib: Connection, readConnection,
+ * connectionReport, csvRow; addon: nativeTable().
+ */
+export function rowsDifference(lib, addon, doubles, count, middleboxTimeout = 300) {
+  const ROW_INFO = 13;
+  const info = new Float64Array(count * ROW_INFO);
+  const rows = addon.csvRows(doubles, count, middleboxTimeout, info);
+  const conn = new lib.Connection();
+  let at = 0;
+  let made = 0;
+  for (let i = 0; i < count; i++) {
+    if (info[i * ROW_INFO] !== at) return `connection ${i}: at ${info[i * ROW_INFO]}, not ${at}`;
+    at = lib.readConnection(doubles, at, conn);
+    if (rows[i] === undefined) continue;
+    made++;
+    const report = lib.connectionReport(conn, { middleboxTimeout }, false);
+    const want = lib.csvRow(report);
+    if (rows[i] !== want) return `connection ${i}: C++ row ${rows[i]}\n  TypeScript row ${want}`;
+    const findings = Array.from(info.subarray(i * ROW_INFO + 5, i * ROW_INFO + 5 + info[i * ROW_INFO + 4]), (c) => Math.floor(c / 3));
+    if (findings.length !== report.findings.length) return `connection ${i}: ${findings.length} findings, not ${report.findings.length}`;
+  }
+  rowsDifference.made += made;
+  return null;
+}
+/** Rows rowsDifference compared, all calls together. */
+rowsDifference.made = 0;

@@ -6,7 +6,8 @@
 // without throwing or printing NaN or undefined. Every --table-every'th input also goes through
 // the connection table alone, in C++ (native/table.cc) and in flows.ts: the two must finish the
 // same connections, double for double, or fail on the same byte (one in five of those also
-// written to a file and read mapped, on the C++ table's own thread). Crashers (and disagreements)
+// written to a file and read mapped, on the C++ table's own thread), and the CSV rows the C++
+// addon makes of those connections (native/rows.cc) must be csvRow's. Crashers (and disagreements)
 // are written to fuzz-crashers/ to become fixtures.
 //   node scripts/fuzz.mjs [--cases 1000000] [--seed 1] [--max-ms 1000] [--table-every 4]
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,10 +16,12 @@ import { join } from 'node:path';
 import { analyzeToReport } from '../dist/analysis/analyze.js';
 import { CaptureError } from '../dist/capture/errors.js';
 import { Analysis, feed } from '../dist/analysis/analyze.js';
-import { ConnectionBatch } from '../dist/analysis/handoff.js';
+import { ConnectionBatch, readConnection } from '../dist/analysis/handoff.js';
+import { Connection } from '../dist/analysis/flows.js';
+import { connectionReport } from '../dist/analysis/timeline.js';
 import { nativeTable } from '../dist/analysis/native.js';
-import { firstDifference, mutate, prng, renderAll, tableDoubles } from './fuzz-lib.mjs';
-import { renderCsv } from '../dist/report/csv.js';
+import { firstDifference, mutate, prng, renderAll, rowsDifference, tableDoubles } from './fuzz-lib.mjs';
+import { csvRow, renderCsv } from '../dist/report/csv.js';
 import { renderHtml } from '../dist/report/html.js';
 import { renderJson } from '../dist/report/json.js';
 import { renderMarkdown } from '../dist/report/markdown.js';
@@ -34,7 +37,7 @@ const cases = arg('cases', 1_000_000);
 const seed = arg('seed', 1);
 const maxMs = arg('max-ms', 1000);
 const tableEvery = arg('table-every', 4);
-const lib = { Analysis, feed, ConnectionBatch };
+const lib = { Analysis, feed, ConnectionBatch, Connection, readConnection, connectionReport, csvRow };
 if (tableEvery > 0 && nativeTable() === null) {
   console.error('fuzz: the C++ connection table is not built (npm run build), so it cannot be compared; --table-every 0 skips the comparison');
   process.exit(2);
@@ -79,6 +82,8 @@ for (let i = 1; i <= cases; i++) {
     tables++;
     const js = await tableDoubles(lib, m.bytes, false);
     let d = firstDifference(await tableDoubles(lib, m.bytes, true), js);
+    // And the CSV rows C++ makes of those connections, against csvRow of their reports.
+    if (d === null) d = rowsDifference(lib, nativeTable(), js.doubles, js.connections, i % 2 === 0 ? 300 : 1);
     // One in five of these also from a file, mapped and read on the C++ table's own thread in
     // 4 KiB windows (standard input is never mapped), against the TypeScript table on that file.
     if (d === null && (i / tableEvery) % 5 === 0) {
@@ -103,7 +108,7 @@ for (let i = 1; i <= cases; i++) {
   if (i % 10000 === 0 || i === cases) {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     const s = (Date.now() - t0) / 1000;
-    console.log(`${i} cases, ${(i / s).toFixed(0)}/s: ${reports} reports, ${captureErrors} capture errors, ${crashes} crashes, ${slow} slow, ${tables} compared in both tables (${mapped} of them also mapped from a file; ${disagreements} disagree), peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
+    console.log(`${i} cases, ${(i / s).toFixed(0)}/s: ${reports} reports, ${captureErrors} capture errors, ${crashes} crashes, ${slow} slow, ${tables} compared in both tables (${mapped} of them also mapped from a file; ${rowsDifference.made} CSV rows made in C++ compared; ${disagreements} disagree), peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
   }
 }
 process.exitCode = crashes > 0 || slow > 0 || disagreements > 0 ? 1 : 0;

@@ -12,8 +12,9 @@ import { isKnownLinkType } from '../decode/link.js';
 import type { Frame } from '../capture/frame.js';
 import { DECODED_TCP, decodeFrame, UNKNOWN_LINK_TYPE } from '../decode/decode.js';
 import { Segment } from '../decode/segment.js';
-import { Tracker, type Connection } from './flows.js';
-import { NativeTracker, nativeTable, PCAP, type DoublesSink } from './native.js';
+import { Connection, Tracker } from './flows.js';
+import { readConnection } from './handoff.js';
+import { NativeTracker, nativeTable, PCAP, ROW, ROW_INFO, ROW_RULES, ROW_SEVERITIES, type DoublesSink } from './native.js';
 import type { ConnectionReport, Finding, KeepaliveEvent, Report, Summary } from './model.js';
 import { DEFAULT_MIDDLEBOX_TIMEOUT, FindingTally, type LintOptions } from './lint.js';
 import { connectionReport, isoTime } from './timeline.js';
@@ -81,6 +82,32 @@ export class ReportStage<T = ConnectionReport> {
     this.done.push(this.keep(report));
   }
 
+  /**
+   * Finished connections as the C++ table made their CSV rows (NativeTracker.makeRows): each row
+   * is counted and tallied as `add` counts its report, and `keepRow` makes what is kept of it.
+   * A connection without a row, or with a finding whose rule has not fired before (the summary
+   * keeps its message as the example), is read into `conn` and its report made here.
+   */
+  addRows(rows: (string | undefined)[], info: Float64Array, doubles: Float64Array, conn: Connection, keepRow: (row: string, firstFrame: number) => T): void {
+    for (let i = 0; i < rows.length; i++) {
+      const at = i * ROW_INFO;
+      const row = rows[i];
+      if (row === undefined) {
+        readConnection(doubles, info[at + ROW.offset]!, conn);
+        this.add(conn);
+        continue;
+      }
+      this.keepaliveProbes += info[at + ROW.keepaliveProbes]!;
+      this.zeroWindowProbes += info[at + ROW.zeroWindowProbes]!;
+      this.connections++;
+      if (!this.tally.counted(info, at + ROW.codes, info[at + ROW.findings]!, ROW_RULES, ROW_SEVERITIES)) {
+        readConnection(doubles, info[at + ROW.offset]!, conn);
+        this.tally.add(connectionReport(conn, this.lint, this.probeList));
+      }
+      this.done.push(keepRow(row, info[at + ROW.firstFrame]!));
+    }
+  }
+
   drain(): T[] {
     const out = this.done;
     this.done = [];
@@ -133,6 +160,12 @@ export class Analysis<T = ConnectionReport> {
     handOff?: (conn: Connection) => void,
     /** With handOff: where the C++ table writes finished connections as doubles, as handOff would get them one by one. */
     handOffDoubles?: DoublesSink,
+    /**
+     * What to keep of a connection's CSV row (csv.ts csvRow of the report `keep` would get),
+     * when the C++ table makes the rows itself (rows.cc): then `keep` sees only the connections
+     * it leaves to TypeScript. Not with a selection by port or host, nor KEEPALIVE_NATIVE_ROWS=0.
+     */
+    keepRow?: (row: string, firstFrame: number) => T,
   ) {
     const probeList = options.probeList ?? true;
     this.stage = new ReportStage(options, keep, probeList);
@@ -143,7 +176,14 @@ export class Analysis<T = ConnectionReport> {
     this.nativeMode = process.env['KEEPALIVE_NATIVE'];
     this.readsNative = this.nativeMode !== 'table';
     this.tracker = addon !== null ? new NativeTracker(addon, onConnection, handOff !== undefined ? handOffDoubles : undefined) : new Tracker({ onConnection, onEvent: options.onEvent, keepProbes: probeList });
+    if (keepRow !== undefined && handOff === undefined && this.tracker instanceof NativeTracker && options.port === undefined && options.host === undefined && process.env['KEEPALIVE_NATIVE_ROWS'] !== '0') {
+      const conn = new Connection();
+      this.nativeRows = this.tracker.makeRows(stage.lint.middleboxTimeout, (rows, info, doubles) => stage.addRows(rows, info, doubles, conn, keepRow));
+    }
   }
+
+  /** Does the C++ table make the CSV rows (the constructor's keepRow)? */
+  readonly nativeRows: boolean = false;
 
   /** Is the connection table the C++ one? */
   get native(): boolean {
@@ -446,10 +486,23 @@ export class InOrder<T> {
  * Connections in order of their first frame (as `analyzeToReport` lists them), each turned
  * into what the caller writes (`render`) as soon as it is finalised: only that form waits,
  * and only for older connections still open. Yields batches in order; returns the summary.
+ * With `fromRow` (`render` being csv.ts csvRow), the C++ table may make the rows itself, and
+ * `fromRow` turns each into what `render` would have made.
  */
-export async function* analyzeInOrder<T>(paths: readonly string[], options: AnalyzeOptions, render: (report: ConnectionReport) => T): AsyncGenerator<T[], Summary> {
+export async function* analyzeInOrder<T>(
+  paths: readonly string[],
+  options: AnalyzeOptions,
+  render: (report: ConnectionReport) => T,
+  fromRow?: (row: string) => T,
+): AsyncGenerator<T[], Summary> {
   // Rendered as each connection is finalised: its report is garbage before the next one's.
-  const analysis = new Analysis(options, (r) => ({ frame: r.firstFrame, value: render(r) }));
+  const analysis = new Analysis(
+    options,
+    (r) => ({ frame: r.firstFrame, value: render(r) }),
+    undefined,
+    undefined,
+    fromRow === undefined ? undefined : (row, frame) => ({ frame, value: fromRow(row) }),
+  );
   const waiting = new InOrder<T>();
   const take = (done: { frame: number; value: T }[]): void => {
     for (let i = 0; i < done.length; i++) waiting.add(done[i]!);

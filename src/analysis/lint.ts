@@ -114,6 +114,28 @@ export class FindingTally {
     }
   }
 
+  /**
+   * The findings of a connection as codes (native.ts ROW_RULES index × 3 + ROW_SEVERITIES
+   * index; `n` of them from codes[at]), counted as `add` would count them: true when every rule
+   * of theirs has fired before (its example is kept already), else false and nothing counted
+   * (the caller adds the connection's report).
+   */
+  counted(codes: Float64Array, at: number, n: number, rules: readonly string[], severities: readonly Finding['severity'][]): boolean {
+    for (let i = 0; i < n; i++) if (!this.byRule.has(rules[Math.floor(codes[at + i]! / 3)]!)) return false;
+    for (let i = 0; i < n; i++) {
+      const code = codes[at + i]!;
+      const rule = Math.floor(code / 3);
+      let first = true;
+      for (let j = 0; j < i; j++) if (Math.floor(codes[at + j]! / 3) === rule) first = false;
+      if (!first) continue;
+      const e = this.byRule.get(rules[rule]!)!;
+      e.n++;
+      const severity = severities[code % 3]!;
+      if (SEVERITY_RANK[severity] > SEVERITY_RANK[e.severity]) e.severity = severity;
+    }
+    return true;
+  }
+
   findings(): Finding[] {
     return [...this.byRule].map(([rule, e]) => ({
       rule,

@@ -43,11 +43,24 @@ export const PCAP = {
 } as const;
 const PCAP_PARAMS = 22;
 
+/**
+ * csvRows's `info`, per connection (native/rows.h ROW_INFO): where it starts in the doubles, its
+ * first frame, its keepalive and zero-window probes, how many findings (-1: no row made), and
+ * the findings as codes (ROW_RULES index × 3 + ROW_SEVERITIES index).
+ */
+export const ROW_INFO = 13;
+export const ROW = { offset: 0, firstFrame: 1, keepaliveProbes: 2, zeroWindowProbes: 3, findings: 4, codes: 5 } as const;
+export const ROW_RULES = ['idle-exceeds-middlebox', 'os-defaults', 'probes-unanswered', 'peer-reset', 'silent-gap', 'keepalive-and-heartbeat'] as const;
+export const ROW_SEVERITIES = ['info', 'warning', 'error'] as const;
+
+/** What csvRows made of a batch of connections: the rows (holes for the TypeScript report), their info, and the doubles they came from. */
+export type RowSink = (rows: (string | undefined)[], info: Float64Array, doubles: Float64Array) => void;
+
 /** Segments fed to the table per call. */
 const BATCH = 4096;
 
 interface Addon {
-  layout: { segmentStride: number; pcapParams?: number };
+  layout: { segmentStride: number; pcapParams?: number; rowInfo?: number };
   create(): object;
   add(table: object, segments: Float64Array, count: number): number;
   take(table: object, into: Float64Array, at: number, info: Float64Array): void;
@@ -65,6 +78,10 @@ interface Addon {
   stopMapped?(table: object): void;
   /** Finalises the next few open connections: the doubles they take, -1 once none is left. */
   finish(table: object): number;
+  /** CSV rows of the `count` connections at the start of `doubles` (rows.cc): a hole where the TypeScript report must make the row; `info` gets ROW_INFO doubles each. Absent from an addon built before it. */
+  csvRows?(doubles: Float64Array, count: number, middleboxTimeout: number, info: Float64Array): (string | undefined)[];
+  /** String(x), x.toFixed(digits) for digits 0-3, units.ts seconds(x) otherwise, as rows.cc writes them (for the tests). */
+  formatNumber?(x: number, digits?: number): string;
   stats(table: object, into: Float64Array, oldest: boolean): void;
 }
 
@@ -300,8 +317,31 @@ export class NativeTracker {
     return this.taken[0]!;
   }
 
-  /** Hand on the `connections` that `take` put in `out`, one by one. */
+  /** Where finished connections go as CSV rows made in C++ (makeRows), instead of onConnection. */
+  private rows: RowSink | null = null;
+  private rowInfo = new Float64Array(0);
+  private middleboxTimeout = 0;
+
+  /**
+   * From now on the finished connections become CSV rows in C++ (csv.ts csvRow of their report,
+   * with `middleboxTimeout`), handed to `sink`; false when this addon cannot make them (the
+   * connections then still go to onConnection).
+   */
+  makeRows(middleboxTimeout: number, sink: RowSink): boolean {
+    if (this.addon.csvRows === undefined || this.addon.layout.rowInfo !== ROW_INFO || this.sink !== undefined) return false;
+    this.middleboxTimeout = middleboxTimeout;
+    this.rows = sink;
+    return true;
+  }
+
+  /** Hand on the `connections` that `take` put in `out`, one by one (or as rows, after makeRows). */
   report(connections: number): void {
+    if (this.rows !== null) {
+      if (connections === 0) return;
+      if (this.rowInfo.length < connections * ROW_INFO) this.rowInfo = new Float64Array(Math.max(connections, 1024) * ROW_INFO);
+      this.rows(this.addon.csvRows!(this.out, connections, this.middleboxTimeout, this.rowInfo), this.rowInfo, this.out);
+      return;
+    }
     let at = 0;
     for (let i = 0; i < connections; i++) {
       at = readConnection(this.out, at, this.conn);

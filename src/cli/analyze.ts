@@ -306,7 +306,7 @@ async function streamCsv(a: AnalyzeArgs): Promise<void> {
     const selection = { port: a.port, host: a.host, middleboxTimeout: a.middleboxTimeout, probeList: false };
     it = reportOnThread(a.files, a.jobs, { format: 'csv' })
       ? analyzeInOrderOnThread(a.files, selection, { format: 'csv' })
-      : analyzeInOrder(a.files, selection, csvRow);
+      : analyzeInOrder(a.files, selection, csvRow, (row) => row);
     for (;;) {
       const r = await it.next();
       if (r.done) {
