@@ -7,6 +7,7 @@
 // range) gets no row: the TypeScript report makes it.
 #include "rows.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -712,13 +713,135 @@ bool float64s(napi_env env, napi_value v, double** data, size_t* length) {
   return true;
 }
 
+/**
+ * Rows waiting for the connections begun before theirs (the CSV lists connections in order of
+ * first frame): their bytes one after another, and where each lies. Kept here, out of the
+ * JavaScript heap, until releaseRows hands them out in order as one buffer.
+ */
+struct RowStore {
+  struct Entry {
+    double frame;
+    size_t at;
+    size_t length;
+  };
+  std::vector<char> bytes;
+  std::vector<Entry> entries;
+
+  void add(double frame, const char* row, size_t length) {
+    entries.push_back({frame, bytes.size(), length});
+    bytes.insert(bytes.end(), row, row + length);
+  }
+};
+
+void finalizeStore(napi_env, void* data, void*) { delete static_cast<RowStore*>(data); }
+
+RowStore* storeOf(napi_env env, napi_value v) {
+  void* data = nullptr;
+  napi_valuetype type;
+  if (napi_typeof(env, v, &type) != napi_ok || type != napi_external || napi_get_value_external(env, v, &data) != napi_ok || data == nullptr) {
+    napi_throw_type_error(env, nullptr, "native rows: not a row store");
+    return nullptr;
+  }
+  return static_cast<RowStore*>(data);
+}
+
 }  // namespace rows
 
 using namespace rows;
 
+napi_value CreateRowStore(napi_env env, napi_callback_info) {
+  RowStore* store = new RowStore();
+  napi_value v;
+  if (!ok(env, napi_create_external(env, store, finalizeStore, nullptr, &v))) {
+    delete store;
+    return nullptr;
+  }
+  return v;
+}
+
+napi_value StoreRow(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr))) return nullptr;
+  if (argc < 3) {
+    napi_throw_type_error(env, nullptr, "native rows: storeRow(store, row, firstFrame)");
+    return nullptr;
+  }
+  RowStore* store = storeOf(env, argv[0]);
+  if (store == nullptr) return nullptr;
+  size_t length = 0;
+  if (!ok(env, napi_get_value_string_utf8(env, argv[1], nullptr, 0, &length))) return nullptr;
+  std::string row(length + 1, '\0');
+  if (!ok(env, napi_get_value_string_utf8(env, argv[1], row.data(), row.size(), &length))) return nullptr;
+  double frame = 0;
+  if (!ok(env, napi_get_value_double(env, argv[2], &frame))) return nullptr;
+  store->add(frame, row.data(), length);
+  return nullptr;
+}
+
+napi_value StoredRows(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr))) return nullptr;
+  RowStore* store = argc < 1 ? nullptr : storeOf(env, argv[0]);
+  if (store == nullptr) return nullptr;
+  napi_value n;
+  if (!ok(env, napi_create_double(env, static_cast<double>(store->entries.size()), &n))) return nullptr;
+  return n;
+}
+
+napi_value ReleaseRows(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr))) return nullptr;
+  RowStore* store = argc < 2 ? nullptr : storeOf(env, argv[0]);
+  if (store == nullptr) return nullptr;
+  double before = 0;
+  if (!ok(env, napi_get_value_double(env, argv[1], &before))) return nullptr;
+  std::vector<RowStore::Entry> ready, rest;
+  size_t bytes = 0, restBytes = 0;
+  for (const RowStore::Entry& e : store->entries) {
+    if (e.frame < before) {
+      ready.push_back(e);
+      bytes += e.length + 2;
+    } else {
+      rest.push_back(e);
+      restBytes += e.length;
+    }
+  }
+  napi_value out;
+  if (ready.empty()) {
+    napi_get_null(env, &out);
+    return out;
+  }
+  std::stable_sort(ready.begin(), ready.end(), [](const RowStore::Entry& x, const RowStore::Entry& y) { return x.frame < y.frame; });
+  void* data = nullptr;
+  if (!ok(env, napi_create_buffer(env, bytes - 2, &data, &out))) return nullptr;
+  char* o = static_cast<char*>(data);
+  for (size_t i = 0; i < ready.size(); i++) {
+    if (i > 0) {
+      *o++ = '\r';
+      *o++ = '\n';
+    }
+    std::memcpy(o, store->bytes.data() + ready[i].at, ready[i].length);
+    o += ready[i].length;
+  }
+  // The rows still waiting move to the front.
+  std::vector<char> kept;
+  kept.reserve(restBytes);
+  for (RowStore::Entry& e : rest) {
+    const size_t at = kept.size();
+    kept.insert(kept.end(), store->bytes.begin() + static_cast<std::ptrdiff_t>(e.at), store->bytes.begin() + static_cast<std::ptrdiff_t>(e.at + e.length));
+    e.at = at;
+  }
+  store->bytes.swap(kept);
+  store->entries.swap(rest);
+  return out;
+}
+
 napi_value CsvRows(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   if (!ok(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr))) return nullptr;
   if (argc < 4) {
     napi_throw_type_error(env, nullptr, "native rows: csvRows(doubles, count, middleboxTimeout, info)");
@@ -738,8 +861,15 @@ napi_value CsvRows(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, nullptr, "native rows: the info array is too short");
     return nullptr;
   }
+  RowStore* store = nullptr;
+  napi_valuetype type = napi_undefined;
+  if (argc >= 5 && napi_typeof(env, argv[4], &type) == napi_ok && type != napi_undefined) {
+    store = storeOf(env, argv[4]);
+    if (store == nullptr) return nullptr;
+  }
   napi_value rows;
-  if (!ok(env, napi_create_array_with_length(env, count, &rows))) return nullptr;
+  if (store != nullptr) napi_get_undefined(env, &rows);
+  else if (!ok(env, napi_create_array_with_length(env, count, &rows))) return nullptr;
   static thread_local Work w;
   size_t at = 0;
   for (uint32_t i = 0; i < count; i++) {
@@ -759,6 +889,10 @@ napi_value CsvRows(napi_env env, napi_callback_info info) {
     r[4] = made ? findings.n : -1;
     for (int k = 0; k < MAX_FINDINGS; k++) r[5 + k] = k < findings.n ? findings.codes[k] : 0;
     if (!made) continue;
+    if (store != nullptr) {
+      store->add(c.f[13], w.row.data(), w.row.size());
+      continue;
+    }
     napi_value text;
     if (!ok(env, napi_create_string_utf8(env, w.row.data(), w.row.size(), &text))) return nullptr;
     if (!ok(env, napi_set_element(env, rows, i, text))) return nullptr;

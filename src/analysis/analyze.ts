@@ -83,16 +83,16 @@ export class ReportStage<T = ConnectionReport> {
   }
 
   /**
-   * Finished connections as the C++ table made their CSV rows (NativeTracker.makeRows): each row
-   * is counted and tallied as `add` counts its report, and `keepRow` makes what is kept of it.
-   * A connection without a row, or with a finding whose rule has not fired before (the summary
-   * keeps its message as the example), is read into `conn` and its report made here.
+   * `count` finished connections whose CSV rows the C++ table made (NativeTracker.makeRows):
+   * each is counted and tallied as `add` counts its report. A connection without a row goes
+   * through `add` (read into `conn`: its report, and what `keep` makes of it); one with a
+   * finding whose rule has not fired before has its report made for the tally (the summary
+   * keeps its message as the example).
    */
-  addRows(rows: (string | undefined)[], info: Float64Array, doubles: Float64Array, conn: Connection, keepRow: (row: string, firstFrame: number) => T): void {
-    for (let i = 0; i < rows.length; i++) {
+  addRows(info: Float64Array, count: number, doubles: Float64Array, conn: Connection): void {
+    for (let i = 0; i < count; i++) {
       const at = i * ROW_INFO;
-      const row = rows[i];
-      if (row === undefined) {
+      if (info[at + ROW.findings]! < 0) {
         readConnection(doubles, info[at + ROW.offset]!, conn);
         this.add(conn);
         continue;
@@ -104,7 +104,6 @@ export class ReportStage<T = ConnectionReport> {
         readConnection(doubles, info[at + ROW.offset]!, conn);
         this.tally.add(connectionReport(conn, this.lint, this.probeList));
       }
-      this.done.push(keepRow(row, info[at + ROW.firstFrame]!));
     }
   }
 
@@ -161,11 +160,11 @@ export class Analysis<T = ConnectionReport> {
     /** With handOff: where the C++ table writes finished connections as doubles, as handOff would get them one by one. */
     handOffDoubles?: DoublesSink,
     /**
-     * What to keep of a connection's CSV row (csv.ts csvRow of the report `keep` would get),
-     * when the C++ table makes the rows itself (rows.cc): then `keep` sees only the connections
-     * it leaves to TypeScript. Not with a selection by port or host, nor KEEPALIVE_NATIVE_ROWS=0.
+     * May the C++ table make the connections' CSV rows itself (rows.cc), keeping them in its row
+     * store (storedRows, releaseRows)? Then `keep` sees only the connections it leaves to
+     * TypeScript. Not with a selection by port or host, nor with KEEPALIVE_NATIVE_ROWS=0.
      */
-    keepRow?: (row: string, firstFrame: number) => T,
+    csvRowsInC = false,
   ) {
     const probeList = options.probeList ?? true;
     this.stage = new ReportStage(options, keep, probeList);
@@ -176,14 +175,29 @@ export class Analysis<T = ConnectionReport> {
     this.nativeMode = process.env['KEEPALIVE_NATIVE'];
     this.readsNative = this.nativeMode !== 'table';
     this.tracker = addon !== null ? new NativeTracker(addon, onConnection, handOff !== undefined ? handOffDoubles : undefined) : new Tracker({ onConnection, onEvent: options.onEvent, keepProbes: probeList });
-    if (keepRow !== undefined && handOff === undefined && this.tracker instanceof NativeTracker && options.port === undefined && options.host === undefined && process.env['KEEPALIVE_NATIVE_ROWS'] !== '0') {
+    if (csvRowsInC && handOff === undefined && this.tracker instanceof NativeTracker && options.port === undefined && options.host === undefined && process.env['KEEPALIVE_NATIVE_ROWS'] !== '0') {
       const conn = new Connection();
-      this.nativeRows = this.tracker.makeRows(stage.lint.middleboxTimeout, (rows, info, doubles) => stage.addRows(rows, info, doubles, conn, keepRow));
+      this.nativeRows = this.tracker.makeRows(stage.lint.middleboxTimeout, (info, count, doubles) => stage.addRows(info, count, doubles, conn));
     }
   }
 
-  /** Does the C++ table make the CSV rows (the constructor's keepRow)? */
+  /** Does the C++ table make the CSV rows (the constructor's csvRowsInC)? */
   readonly nativeRows: boolean = false;
+
+  /** A row TypeScript made (of a connection the C++ table left to it), into the C++ row store (with nativeRows). */
+  storeRow(row: string, firstFrame: number): void {
+    (this.tracker as NativeTracker).storeRow(row, firstFrame);
+  }
+
+  /** Rows in the C++ row store. */
+  get storedRows(): number {
+    return this.tracker instanceof NativeTracker ? this.tracker.storedRows : 0;
+  }
+
+  /** The rows in the C++ row store of connections begun before frame `before`, in order, joined by CRLF; null when none. */
+  releaseRows(before: number): Buffer | null {
+    return this.tracker instanceof NativeTracker ? this.tracker.releaseRows(before) : null;
+  }
 
   /** Is the connection table the C++ one? */
   get native(): boolean {
@@ -482,29 +496,48 @@ export class InOrder<T> {
   }
 }
 
+/** What waits for older connections to end: values in, released in order of first frame. */
+interface Waiting<In, Out> {
+  add(entry: { frame: number; value: In }): void;
+  readonly size: number;
+  release(frame: number): Out[];
+}
+
 /**
  * Connections in order of their first frame (as `analyzeToReport` lists them), each turned
  * into what the caller writes (`render`) as soon as it is finalised: only that form waits,
  * and only for older connections still open. Yields batches in order; returns the summary.
- * With `fromRow` (`render` being csv.ts csvRow), the C++ table may make the rows itself, and
- * `fromRow` turns each into what `render` would have made.
  */
-export async function* analyzeInOrder<T>(
-  paths: readonly string[],
-  options: AnalyzeOptions,
-  render: (report: ConnectionReport) => T,
-  fromRow?: (row: string) => T,
-): AsyncGenerator<T[], Summary> {
+export async function* analyzeInOrder<T>(paths: readonly string[], options: AnalyzeOptions, render: (report: ConnectionReport) => T): AsyncGenerator<T[], Summary> {
   // Rendered as each connection is finalised: its report is garbage before the next one's.
-  const analysis = new Analysis(
-    options,
-    (r) => ({ frame: r.firstFrame, value: render(r) }),
-    undefined,
-    undefined,
-    fromRow === undefined ? undefined : (row, frame) => ({ frame, value: fromRow(row) }),
-  );
-  const waiting = new InOrder<T>();
-  const take = (done: { frame: number; value: T }[]): void => {
+  const analysis = new Analysis(options, (r) => ({ frame: r.firstFrame, value: render(r) }));
+  return yield* inOrder(paths, options, analysis, new InOrder<T>());
+}
+
+/**
+ * analyzeInOrder for CSV rows (`render` is csv.ts csvRow): where the C++ table can, it makes the
+ * rows itself and keeps them out of the JavaScript heap until they are released, as buffers of
+ * rows joined by CRLF; otherwise the rows are `render`'s strings.
+ */
+export async function* analyzeCsvInOrder(paths: readonly string[], options: AnalyzeOptions, render: (report: ConnectionReport) => string): AsyncGenerator<(string | Buffer)[], Summary> {
+  const analysis = new Analysis(options, (r) => ({ frame: r.firstFrame, value: render(r) }), undefined, undefined, true);
+  if (!analysis.nativeRows) return yield* inOrder(paths, options, analysis, new InOrder<string>());
+  // The rows TypeScript makes join those of C++ in its store.
+  const stored: Waiting<string, Buffer> = {
+    add: (e) => analysis.storeRow(e.value, e.frame),
+    get size() {
+      return analysis.storedRows;
+    },
+    release: (frame) => {
+      const rows = analysis.releaseRows(frame);
+      return rows === null ? [] : [rows];
+    },
+  };
+  return yield* inOrder(paths, options, analysis, stored);
+}
+
+async function* inOrder<In, Out>(paths: readonly string[], options: AnalyzeOptions, analysis: Analysis<{ frame: number; value: In }>, waiting: Waiting<In, Out>): AsyncGenerator<Out[], Summary> {
+  const take = (done: { frame: number; value: In }[]): void => {
     for (let i = 0; i < done.length; i++) waiting.add(done[i]!);
   };
   // Asking the table for its oldest open connection costs a pass over it: only when enough waits.

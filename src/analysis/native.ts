@@ -53,8 +53,8 @@ export const ROW = { offset: 0, firstFrame: 1, keepaliveProbes: 2, zeroWindowPro
 export const ROW_RULES = ['idle-exceeds-middlebox', 'os-defaults', 'probes-unanswered', 'peer-reset', 'silent-gap', 'keepalive-and-heartbeat'] as const;
 export const ROW_SEVERITIES = ['info', 'warning', 'error'] as const;
 
-/** What csvRows made of a batch of connections: the rows (holes for the TypeScript report), their info, and the doubles they came from. */
-export type RowSink = (rows: (string | undefined)[], info: Float64Array, doubles: Float64Array) => void;
+/** What csvRows made of a batch of `count` connections (its rows went into the row store): their info, and the doubles they came from. */
+export type RowSink = (info: Float64Array, count: number, doubles: Float64Array) => void;
 
 /** Segments fed to the table per call. */
 const BATCH = 4096;
@@ -79,7 +79,13 @@ interface Addon {
   /** Finalises the next few open connections: the doubles they take, -1 once none is left. */
   finish(table: object): number;
   /** CSV rows of the `count` connections at the start of `doubles` (rows.cc): a hole where the TypeScript report must make the row; `info` gets ROW_INFO doubles each. Absent from an addon built before it. */
-  csvRows?(doubles: Float64Array, count: number, middleboxTimeout: number, info: Float64Array): (string | undefined)[];
+  csvRows?(doubles: Float64Array, count: number, middleboxTimeout: number, info: Float64Array, store?: object): (string | undefined)[];
+  /** A store for rows that wait for older connections (csvRows puts its rows there when given one). */
+  rowStore?(): object;
+  storeRow?(store: object, row: string, firstFrame: number): void;
+  storedRows?(store: object): number;
+  /** The stored rows of first frame below `before`, in that order, joined by CRLF into one Buffer (null when none), and forgotten. */
+  releaseRows?(store: object, before: number): Buffer | null;
   /** String(x), x.toFixed(digits) for digits 0-3, units.ts seconds(x) otherwise, as rows.cc writes them (for the tests). */
   formatNumber?(x: number, digits?: number): string;
   stats(table: object, into: Float64Array, oldest: boolean): void;
@@ -317,21 +323,40 @@ export class NativeTracker {
     return this.taken[0]!;
   }
 
-  /** Where finished connections go as CSV rows made in C++ (makeRows), instead of onConnection. */
+  /** Where finished connections go once their CSV rows are made in C++ (makeRows), instead of onConnection. */
   private rows: RowSink | null = null;
+  /** The rows made in C++ (and those TypeScript made, storeRow), waiting for older connections. */
+  private store: object | null = null;
   private rowInfo = new Float64Array(0);
   private middleboxTimeout = 0;
 
   /**
    * From now on the finished connections become CSV rows in C++ (csv.ts csvRow of their report,
-   * with `middleboxTimeout`), handed to `sink`; false when this addon cannot make them (the
-   * connections then still go to onConnection).
+   * with `middleboxTimeout`) kept in a row store, and `sink` gets what it needs to count them;
+   * false when this addon cannot make them (the connections then still go to onConnection).
    */
   makeRows(middleboxTimeout: number, sink: RowSink): boolean {
-    if (this.addon.csvRows === undefined || this.addon.layout.rowInfo !== ROW_INFO || this.sink !== undefined) return false;
+    const a = this.addon;
+    if (a.csvRows === undefined || a.rowStore === undefined || a.releaseRows === undefined || a.layout.rowInfo !== ROW_INFO || this.sink !== undefined) return false;
+    this.store = a.rowStore();
     this.middleboxTimeout = middleboxTimeout;
     this.rows = sink;
     return true;
+  }
+
+  /** A row made in TypeScript (of a connection csvRows left), into the row store. */
+  storeRow(row: string, firstFrame: number): void {
+    this.addon.storeRow!(this.store!, row, firstFrame);
+  }
+
+  /** Rows waiting in the row store. */
+  get storedRows(): number {
+    return this.store === null ? 0 : this.addon.storedRows!(this.store);
+  }
+
+  /** The stored rows of connections begun before frame `before`, in order of first frame, joined by CRLF; null when none. */
+  releaseRows(before: number): Buffer | null {
+    return this.store === null ? null : this.addon.releaseRows!(this.store, before);
   }
 
   /** Hand on the `connections` that `take` put in `out`, one by one (or as rows, after makeRows). */
@@ -339,7 +364,8 @@ export class NativeTracker {
     if (this.rows !== null) {
       if (connections === 0) return;
       if (this.rowInfo.length < connections * ROW_INFO) this.rowInfo = new Float64Array(Math.max(connections, 1024) * ROW_INFO);
-      this.rows(this.addon.csvRows!(this.out, connections, this.middleboxTimeout, this.rowInfo), this.rowInfo, this.out);
+      this.addon.csvRows!(this.out, connections, this.middleboxTimeout, this.rowInfo, this.store!);
+      this.rows(this.rowInfo, connections, this.out);
       return;
     }
     let at = 0;

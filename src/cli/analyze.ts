@@ -4,7 +4,7 @@
  * summary is known (the same bytes as rendering the whole Report). --separate renders whole
  * Reports (render.ts).
  */
-import { analyze, analyzeInOrder } from '../analysis/analyze.js';
+import { analyze, analyzeCsvInOrder, analyzeInOrder } from '../analysis/analyze.js';
 import type { ConnectionReport, Summary } from '../analysis/model.js';
 import { CSV_HEADER, csvRow } from '../report/csv.js';
 import { analyzeInOrderOnThread, reportOnThread } from '../analysis/threaded.js';
@@ -306,7 +306,7 @@ async function streamCsv(a: AnalyzeArgs): Promise<void> {
     const selection = { port: a.port, host: a.host, middleboxTimeout: a.middleboxTimeout, probeList: false };
     it = reportOnThread(a.files, a.jobs, { format: 'csv' })
       ? analyzeInOrderOnThread(a.files, selection, { format: 'csv' })
-      : analyzeInOrder(a.files, selection, csvRow, (row) => row);
+      : analyzeCsvInOrder(a.files, selection, csvRow);
     for (;;) {
       const r = await it.next();
       if (r.done) {
@@ -316,7 +316,12 @@ async function streamCsv(a: AnalyzeArgs): Promise<void> {
         break;
       }
       if (r.value.length > 0) {
-        await out.write(lines(head, r.value, '\r\n'));
+        // One buffer of rows (made in C++) goes out as it is, not copied into another with the header.
+        if (r.value.length === 1 && typeof r.value[0] !== 'string') {
+          if (head !== '') await out.write(head);
+          await out.write(r.value[0]!);
+          await out.write('\r\n');
+        } else await out.write(lines(head, r.value, '\r\n'));
         head = '';
       }
     }
