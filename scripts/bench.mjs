@@ -387,6 +387,8 @@ async function main() {
   const csvRow = csvMeasure('keepalive analyze --format csv', 'keepalive analyze --format csv');
   // With the reports on a second thread (--jobs 2; CSV does not use it by default).
   const csvThreadRow = csvMeasure('  … --jobs 2 (reports on a second thread)', 'analyze --format csv --jobs 2', ['--jobs', '2']);
+  // The rows made in TypeScript from the C++ table's connections (KEEPALIVE_NATIVE_ROWS=0: as before rows.cc).
+  const csvRowsRow = csvMeasure('  … rows made in TypeScript (KEEPALIVE_NATIVE_ROWS=0)', 'KEEPALIVE_NATIVE_ROWS=0 analyze --format csv', [], { KEEPALIVE_NATIVE_ROWS: '0' });
   // Reading and decoding in JavaScript, into the C++ table (KEEPALIVE_NATIVE=table: as before C++ read the file itself).
   const csvFedRow = csvMeasure('  … read and decoded in JavaScript (KEEPALIVE_NATIVE=table)', 'KEEPALIVE_NATIVE=table analyze --format csv', [], { KEEPALIVE_NATIVE: 'table' });
   // On the TypeScript table (KEEPALIVE_NATIVE=0: what runs where no compiler built the C++ one).
@@ -446,7 +448,7 @@ async function main() {
       (exact === null ? '' : `; probes, verdicts exact: ${exact ? 'yes' : 'NO'}`);
   }
   mappedRow.notes = `no reports; ${fmtInt(mappedRow.result.connections)} connections; ${fmtInt(mappedRow.result.nativeFrames)} frames read by C++`;
-  for (const row of [csvThreadRow, csvFedRow, csvScriptRow]) {
+  for (const row of [csvThreadRow, csvRowsRow, csvFedRow, csvScriptRow]) {
     const exact = csvExact(row.result.got, truth);
     row.notes = `whole process; ${(csvRow.seconds / row.seconds).toFixed(2)}× the default run's speed; RSS ≤ 256 MiB: ${row.maxRssKiB <= 256 * 1024 ? 'yes' : 'NO'}` + (exact === null ? '' : `; exact: ${exact ? 'yes' : 'NO'}`);
   }
