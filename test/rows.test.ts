@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Analysis, analyzeInOrder, feed } from '../src/analysis/analyze.js';
+import { Analysis, analyzeCsvInOrder, analyzeInOrder, feed, type AnalyzeOptions } from '../src/analysis/analyze.js';
 import { Connection } from '../src/analysis/flows.js';
 import { ConnectionBatch, readConnection } from '../src/analysis/handoff.js';
 import { DEFAULT_MIDDLEBOX_TIMEOUT } from '../src/analysis/lint.js';
@@ -226,6 +226,28 @@ function randomConnection(rnd: ReturnType<typeof prng>, c: Connection): void {
   }
 }
 
+/**
+ * The CSV rows and summary of analyzeCsvInOrder (rows made in C++ where it can, released from
+ * its store as buffers) or, with `inC` false, of analyzeInOrder with csvRow; `fromStore` counts
+ * the buffers released by the store.
+ */
+async function csvInOrder(paths: string[], inC: boolean, options: AnalyzeOptions = {}): Promise<{ rows: string[]; summary: Summary; fromStore: number }> {
+  const it = inC ? analyzeCsvInOrder(paths, { ...options, probeList: false }, csvRow) : analyzeInOrder(paths, { ...options, probeList: false }, csvRow);
+  const rows: string[] = [];
+  let fromStore = 0;
+  for (;;) {
+    const r = await it.next();
+    if (r.done) return { rows, summary: r.value, fromStore };
+    for (const x of r.value) {
+      if (typeof x === 'string') rows.push(x);
+      else {
+        fromStore++;
+        rows.push(...x.toString('utf8').split('\r\n'));
+      }
+    }
+  }
+}
+
 describe('CSV rows made in C++', () => {
   it('write numbers as JavaScript does: String(x), x.toFixed(0 to 3), and seconds(x)', () => {
     const rnd = prng(20261203);
@@ -326,6 +348,38 @@ describe('CSV rows made in C++', () => {
     expect([...rules].sort()).toEqual([...ROW_RULES].sort());
   });
 
+  it('every fixture: the same rows in the same order and the same summary from analyzeCsvInOrder (rows from C++, and from TypeScript for those it leaves) as from analyzeInOrder', async () => {
+    let stored = 0;
+    let rows = 0;
+    for (const file of files) {
+      for (const options of [{}, { middleboxTimeout: 0.5 }]) {
+        let cc: Awaited<ReturnType<typeof csvInOrder>> | string;
+        let js: Awaited<ReturnType<typeof csvInOrder>> | string;
+        // A capture that ends in an error: the same error either way.
+        try {
+          cc = await csvInOrder([file], true, options);
+        } catch (err) {
+          cc = String(err);
+        }
+        try {
+          js = await csvInOrder([file], false, options);
+        } catch (err) {
+          js = String(err);
+        }
+        if (typeof cc === 'string' || typeof js === 'string') {
+          expect([file, cc]).toEqual([file, js]);
+          continue;
+        }
+        expect([file, cc.rows]).toEqual([file, js.rows]);
+        expect([file, cc.summary]).toEqual([file, js.summary]);
+        stored += cc.fromStore;
+        rows += cc.rows.length;
+      }
+    }
+    expect(stored).toBeGreaterThan(50);
+    expect(rows).toBeGreaterThan(100);
+  }, 120_000);
+
   it('a generated capture of 3,000 connections: the same summary (findings and their examples) and the same CSV from the command line', async () => {
     const dir = tempDir();
     const file = join(dir, 'bench-60k.pcap');
@@ -335,16 +389,9 @@ describe('CSV rows made in C++', () => {
     const c = compare(doubles, count);
     expect(c.differences).toEqual([]);
     expect(c.rows).toBe(3000);
-    const inOrder = async (fromRow: boolean): Promise<{ rows: string[]; summary: Summary }> => {
-      const it = analyzeInOrder([file], { probeList: false }, csvRow, fromRow ? (row: string) => row : undefined);
-      const rows: string[] = [];
-      for (;;) {
-        const r = await it.next();
-        if (r.done) return { rows, summary: r.value };
-        rows.push(...r.value);
-      }
-    };
-    const [cc, js] = [await inOrder(true), await inOrder(false)];
+    const [cc, js] = [await csvInOrder([file], true), await csvInOrder([file], false)];
+    expect(cc.fromStore).toBeGreaterThan(0);
+    expect(js.fromStore).toBe(0);
     expect(cc.rows).toEqual(js.rows);
     expect(cc.summary).toEqual(js.summary);
     expect(cc.summary.findings.length).toBeGreaterThanOrEqual(2);
