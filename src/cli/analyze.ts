@@ -7,7 +7,6 @@
 import { analyze, analyzeCsvInOrder, analyzeInOrder } from '../analysis/analyze.js';
 import type { ConnectionReport, Summary } from '../analysis/model.js';
 import { CSV_HEADER, csvRow } from '../report/csv.js';
-import { analyzeInOrderOnThread, reportOnThread } from '../analysis/threaded.js';
 import type { CliCommand, CommandSpec, Parsed } from './args.js';
 import { useColor, type ColorMode } from './color.js';
 import { EXIT_OK, UsageError } from './errors.js';
@@ -135,6 +134,7 @@ const WRITE_BYTES = 4 << 20;
  * leaves no output file behind.
  */
 async function writeHeld(a: AnalyzeArgs, format: 'text' | 'json' | 'markdown' | 'html', color: boolean): Promise<void> {
+  const { analyzeInOrderOnThread, reportOnThread } = await threaded();
   const selection = { port: a.port, host: a.host, middleboxTimeout: a.middleboxTimeout };
   const stop = startProgress(a.files, { delayMs: progressDelay() });
   const out = new StreamOutput('-o', a.output);
@@ -185,6 +185,11 @@ async function writeHeld(a: AnalyzeArgs, format: 'text' | 'json' | 'markdown' | 
     stop();
     out.close();
   }
+}
+
+/** The report thread's module, loaded when an output may use it (worker_threads and what it names cost 5 ms of every start). */
+function threaded(): Promise<typeof import('../analysis/threaded.js')> {
+  return import('../analysis/threaded.js');
 }
 
 /** Every batch of an in-order analysis in one list, and its summary. */
@@ -271,6 +276,7 @@ async function streamJsonLines(a: AnalyzeArgs): Promise<void> {
   let it: AsyncGenerator<(string | Buffer)[], Summary> | null = null;
   try {
     const selection = { port: a.port, host: a.host, middleboxTimeout: a.middleboxTimeout };
+    const { analyzeInOrderOnThread, reportOnThread } = await threaded();
     // Lines as their connections end, made here or on the report thread.
     it = reportOnThread(a.files, a.jobs, { format: 'jsonl' })
       ? analyzeInOrderOnThread(a.files, selection, { format: 'jsonl' }, false)
@@ -304,9 +310,8 @@ async function streamCsv(a: AnalyzeArgs): Promise<void> {
   let it: AsyncGenerator<(string | Buffer)[], Summary> | null = null;
   try {
     const selection = { port: a.port, host: a.host, middleboxTimeout: a.middleboxTimeout, probeList: false };
-    it = reportOnThread(a.files, a.jobs, { format: 'csv' })
-      ? analyzeInOrderOnThread(a.files, selection, { format: 'csv' })
-      : analyzeCsvInOrder(a.files, selection, csvRow);
+    // CSV lists no probes: only --jobs 2 or more puts its rows on the report thread (reportOnThread).
+    it = a.jobs !== undefined && a.jobs >= 2 ? (await threaded()).analyzeInOrderOnThread(a.files, selection, { format: 'csv' }) : analyzeCsvInOrder(a.files, selection, csvRow);
     for (;;) {
       const r = await it.next();
       if (r.done) {
