@@ -112,7 +112,7 @@ constexpr uint8_t F_ALIVE = 1, F_WAITING = 2, F_DEAD = 3, F_RESET = 4;
 
 constexpr int INITIAL_SLOTS = 1024;
 /** Connections finalised per call at the end, before JavaScript takes them. */
-constexpr size_t FINISH_STEP = 256;
+constexpr size_t FINISH_STEP = 4096;
 
 // ---- handoff.ts layout ----
 constexpr int CONN_FIXED = 26, DIR_FIXED = 20, BEATS_FIXED = 5;

@@ -346,6 +346,26 @@ describe('CSV rows made in C++', () => {
     expect(differences).toEqual([]);
     expect(rows).toBe(40_000);
     expect([...rules].sort()).toEqual([...ROW_RULES].sort());
+    // Into a row store (a batch this long is made on two threads), released in order of first frame.
+    const store = addon.rowStore!();
+    const info = new Float64Array(20_000 * ROW_INFO);
+    addon.csvRows!(doubles, 20_000, DEFAULT_MIDDLEBOX_TIMEOUT, info, store);
+    expect(addon.storedRows!(store)).toBe(20_000);
+    const conn = new Connection();
+    const want: { frame: number; row: string }[] = [];
+    for (let i = 0, at = 0; i < 20_000; i++) {
+      at = readConnection(doubles, at, conn);
+      const report = connectionReport(conn, { middleboxTimeout: DEFAULT_MIDDLEBOX_TIMEOUT }, false);
+      want.push({ frame: report.firstFrame, row: csvRow(report) });
+    }
+    want.sort((a, b) => a.frame - b.frame);
+    const half = want[10_000]!.frame;
+    const early = addon.releaseRows!(store, half)!.toString('utf8').split('\r\n');
+    const late = addon.releaseRows!(store, Number.POSITIVE_INFINITY)!.toString('utf8').split('\r\n');
+    expect(addon.storedRows!(store)).toBe(0);
+    expect(addon.releaseRows!(store, Number.POSITIVE_INFINITY)).toBeNull();
+    expect([...early, ...late]).toEqual(want.map((w) => w.row));
+    expect(early.length).toBe(want.filter((w) => w.frame < half).length);
   });
 
   it('every fixture: the same rows in the same order and the same summary from analyzeCsvInOrder (rows from C++, and from TypeScript for those it leaves) as from analyzeInOrder', async () => {
